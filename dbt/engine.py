@@ -56,6 +56,15 @@ class Engine:
     def icount(self) -> int:
         return self.state.icount
 
+    def stats_text(self) -> str:
+        """The --stats report: exact guest instruction count, translations, time per tier."""
+        tr = self.translator
+        t = self.time_interp
+        rate = f" ({self.icount / t / 1e6:.2f} M guest instructions/s)" if t > 0 else ""
+        return (f"dbt stats: guest instructions executed: {self.icount}\n"
+                f"dbt stats: blocks translated: {tr.blocks_translated}, invalidated: {tr.invalidations}\n"
+                f"dbt stats: time in interpreter tier: {t:.3f} s{rate}\n")
+
     def run(self, max_insns: int | None = None) -> Exit:
         """Run from state.pc until an exit; with max_insns, stop after exactly that many more instructions."""
         words = self.state.words

@@ -2,11 +2,14 @@
 often it runs, and drops exactly the translations whose guest bytes are written."""
 from __future__ import annotations
 
+import os
+
 from backends.interp import InterpEnv, compile_block
 
 from .exits import Access, ExitKind
 from .frontend import Frontend
 from .ir.block import Block
+from .ir.verify import verify
 from .memory import PAGE_SHIFT, PROT_EXEC, GuestMemory
 
 MAX_BLOCK_INSNS = 64
@@ -49,6 +52,7 @@ class Translator:
         self.blocks_translated = 0
         self.invalidations = 0
         self.listeners: list = []  # called with the list of dropped blocks (e.g. by the JIT tier)
+        self.verify = bool(os.environ.get("DBT_VERIFY"))  # check every lifted block (tests set it)
         memory.code_write_hook = self.invalidate
 
     def fetch(self, addr: int, n: int) -> bytes:
@@ -63,7 +67,10 @@ class Translator:
         return mem.peek(addr, min(end, stop) - addr)
 
     def lift(self, pc: int, max_insns: int = MAX_BLOCK_INSNS) -> Block:
-        return self.frontend.lift_block(self.fetch, pc, max_insns)
+        block = self.frontend.lift_block(self.fetch, pc, max_insns)
+        if self.verify:
+            verify(block)
+        return block
 
     def lookup(self, pc: int) -> TranslatedBlock:
         blk = self.cache.get(pc)

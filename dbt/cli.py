@@ -1,0 +1,110 @@
+"""The `dbt` command line: run guest programs, show translations, manage the code cache."""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import sys
+
+SIGNAL_OF_STATUS = {132: signal.SIGILL, 133: signal.SIGTRAP, 139: signal.SIGSEGV}
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dbt", description="Run and inspect programs built for another processor.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a guest Linux program")
+    run.add_argument("--tier", choices=("interp", "jit", "auto"), default="auto",
+                     help="execution tier: the interpreter only, the LLVM JIT only, or both (default)")
+    run.add_argument("--root", metavar="DIR", help="confine the guest's file system view to DIR")
+    run.add_argument("--strace", action="store_true", help="print every system call on stderr")
+    run.add_argument("--trace", action="store_true", help="print every executed block on stderr")
+    run.add_argument("--stats", action="store_true", help="print execution statistics on stderr at exit")
+    run.add_argument("--max-insns", type=_int, metavar="N", help="stop after N guest instructions")
+    run.add_argument("--isa", help="the guest ISA (default: from the ELF header)")
+    run.add_argument("program", help="the guest executable")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
+
+    tr = sub.add_parser("translate", help="show how guest code is translated, stage by stage")
+    tr.add_argument("program", help="a guest executable, or a raw code file with --isa and --base")
+    tr.add_argument("--at", type=_int, metavar="ADDR", help="guest address of the block (default: entry)")
+    tr.add_argument("--isa", help="the guest ISA (needed for raw code)")
+    tr.add_argument("--base", type=_int, default=0, help="load address of raw code")
+    tr.add_argument("--blocks", type=_int, default=1, help="how many consecutive blocks to show")
+    return p
+
+
+def _die_like(status: int) -> None:
+    """End this process the way the guest ended: by the same signal where there is one."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sig = SIGNAL_OF_STATUS.get(status)
+    if sig is not None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(status)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .linux.process import LinuxProcess, LoadError
+    if args.tier == "jit":
+        print("dbt: the jit tier is not available yet; use --tier interp", file=sys.stderr)
+        return 2
+    if args.root is not None and not os.path.isdir(args.root):
+        print(f"dbt: --root {args.root}: not a directory", file=sys.stderr)
+        return 2
+    argv = [args.program, *args.args]
+    try:
+        proc = LinuxProcess(args.program, argv, dict(os.environ), isa=args.isa, root=args.root,
+                            strace=args.strace)
+    except LoadError as e:
+        print(f"dbt: {e}", file=sys.stderr)
+        return 127 if "no such file" in str(e) else 126
+    except KeyError as e:
+        print(f"dbt: {e.args[0]}", file=sys.stderr)
+        return 2
+    if args.trace:
+        proc.engine.trace = lambda blk: sys.stderr.write(f"block {blk.pc:#x} ({blk.n} insns)\n")
+    status = proc.run(args.max_insns)
+    if args.stats:
+        sys.stderr.write(proc.engine.stats_text())
+    return status
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from .inspect import translate_file
+    try:
+        sys.stdout.write(translate_file(args.program, at=args.at, isa=args.isa, base=args.base,
+                                        blocks=args.blocks))
+    except (OSError, ValueError, KeyError) as e:
+        print(f"dbt: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            status = cmd_run(args)
+            _die_like(status)
+        status = cmd_translate(args)
+    except KeyboardInterrupt:
+        status = 130
+    except BrokenPipeError:
+        status = 141
+    sys.stdout.flush()
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The IR: golden text of lifted RISC-V code, folding in the builder, and the verifier's rules."""
+import pytest
+
+import dbt
+from dbt.exits import ExitKind
+from dbt.ir.block import Block, Const
+from dbt.ir.builder import IRBuilder, IRError
+from dbt.ir.types import I1, I32, I64
+from dbt.ir.verify import verify
+from frontends.riscv64.registers import X
+
+
+def rv(*words: int) -> bytes:
+    return b"".join(w.to_bytes(4, "little") for w in words)
+
+
+ADDI_A0_1 = 0x00150513        # addi a0, a0, 1
+LD_A1_8_SP = 0x00813583       # ld a1, 8(sp)
+BNE_A0_A1_M8 = 0xFEB51CE3     # bne a0, a1, -8
+ECALL = 0x00000073
+
+
+def test_golden_text_of_a_loop_block():
+    block = dbt.translate("riscv64", rv(ADDI_A0_1, LD_A1_8_SP, BNE_A0_A1_M8), 0x1000)
+    assert str(block) == """block riscv64 0x1000
+  insn 0x1000, 4                  ; addi a0, a0, 1
+  %0 = get.i64 a0
+  %1 = add.i64 %0, 1
+  put a0, %1
+  insn 0x1004, 4                  ; ld a1, 8(sp)
+  %2 = get.i64 sp
+  %3 = add.i64 %2, 8
+  %4 = load.i64 %3
+  put a1, %4
+  insn 0x1008, 4                  ; bne a0, a1, -8
+  %5 = cmp.ne %1, %4
+  br %5, 0x1000, 0x100c
+"""
+    verify(block)
+
+
+def test_constants_fold_and_x0_reads_as_zero():
+    # li a0, 5 (addi a0, zero, 5); addi a0, a0, 3; ecall
+    block = dbt.translate("riscv64", rv(0x00500513, 0x00350513, ECALL), 0x2000)
+    text = str(block)
+    assert "put a0, 8\n" in text          # 5 + 3 folded, the first put is dead and dropped
+    assert "put a0, 5" not in text
+    assert text.endswith("exit syscall, 0x2008, 0x200c\n")
+
+
+def test_undefined_instruction_ends_the_block_with_an_exit():
+    block = dbt.translate("riscv64", rv(ADDI_A0_1, 0xFFFFFFFF), 0x3000)
+    term = block.terminator
+    assert term.opcode == "exit" and term.attrs == (ExitKind.UNDEF, 0x3004, 0x3004)
+    assert [i.pc for i in block.insns] == [0x3000, 0x3004]
+
+
+def test_builder_checks_widths():
+    b = IRBuilder(Block("riscv64", 0))
+    b.insn(0, 4, b"\0" * 4, "test")
+    a = b.get(X[10])
+    with pytest.raises(IRError, match="operand types i64 and i32"):
+        b.add(a, b.trunc(a, I32))
+    with pytest.raises(IRError, match="condition is i64, not i1"):
+        b.select(a, a, a)
+    with pytest.raises(IRError, match="zext i64 to i32: wrong direction"):
+        b.zext(a, I32)
+
+
+def test_builder_identities():
+    b = IRBuilder(Block("riscv64", 0))
+    b.insn(0, 4, b"\0" * 4, "test")
+    a = b.get(X[10])
+    assert b.add(a, Const(I64, 0)) is a
+    assert b.and_(a, Const(I64, 2**64 - 1)) is a
+    assert b.mul(a, Const(I64, 0)).value == 0
+    assert b.select(Const(I1, 1), a, Const(I64, 7)) is a
+    assert b.trunc(b.zext(b.trunc(a, I32), I64), I32).opcode == "trunc"
+
+
+def test_verifier_rejects_memory_access_after_register_write():
+    b = IRBuilder(Block("riscv64", 0))
+    b.insn(0, 4, b"\0" * 4, "bad")
+    a = b.get(X[10])
+    b.put(X[11], a)
+    b.load(I64, a)
+    b.emit("goto", None, (), (4,))
+    with pytest.raises(IRError, match="memory access after a register write"):
+        verify(b.block)
+
+
+def test_verifier_rejects_use_before_definition():
+    b = IRBuilder(Block("riscv64", 0))
+    b.insn(0, 4, b"\0" * 4, "bad")
+    a = b.get(X[10])
+    s = b.add(a, Const(I64, 1))
+    b.put(X[10], s)
+    b.goto(4)
+    ops = b.block.ops
+    ops.insert(1, ops.pop(ops.index(s)))  # move the add before the get it uses
+    with pytest.raises(IRError, match="used before it is defined"):
+        verify(b.block)
