@@ -56,16 +56,13 @@ def _die_like(status: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .linux.process import LinuxProcess, LoadError
-    if args.tier == "jit":
-        print("dbt: the jit tier is not available yet; use --tier interp", file=sys.stderr)
-        return 2
     if args.root is not None and not os.path.isdir(args.root):
         print(f"dbt: --root {args.root}: not a directory", file=sys.stderr)
         return 2
     argv = [args.program, *args.args]
     try:
         proc = LinuxProcess(args.program, argv, dict(os.environ), isa=args.isa, root=args.root,
-                            strace=args.strace)
+                            strace=args.strace, tier=args.tier)
     except LoadError as e:
         print(f"dbt: {e}", file=sys.stderr)
         return 127 if "no such file" in str(e) else 126

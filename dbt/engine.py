@@ -18,6 +18,8 @@ from .state import EXIT_ARG, EXIT_INFO, ICOUNT, ILIMIT, PC, CPUState
 from .translator import MAX_BLOCK_INSNS, Translator
 
 NO_LIMIT = (1 << 64) - 1
+TIERS = ("interp", "jit", "auto")
+HOT_THRESHOLD = 50  # interpreted executions before a block roots a compiled region
 
 
 @dataclass
@@ -43,14 +45,24 @@ class Exit:
 class Engine:
     """A guest CPU of one ISA with its own address space."""
 
-    def __init__(self, frontend: Frontend, memory: GuestMemory | None = None) -> None:
+    def __init__(self, frontend: Frontend, memory: GuestMemory | None = None, tier: str = "interp",
+                 threshold: int | None = None) -> None:
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r} (choose from {', '.join(TIERS)})")
         self.frontend = frontend
         self.memory = memory if memory is not None else GuestMemory()
         self.state = CPUState(frontend.regfile)
         self.env = InterpEnv(self.state, self.memory)
         self.translator = Translator(frontend, self.memory, self.env)
+        self.tier = tier
         self.time_interp = 0.0
+        self.time_native = 0.0
+        self.notes: list[str] = []  # things worth telling a --stats reader (e.g. regions left cold)
         self.trace = None  # callable(block) for --trace, or None
+        self.jit = None
+        if tier != "interp":
+            from .jit import JIT
+            self.jit = JIT(self, threshold if threshold is not None else (1 if tier == "jit" else HOT_THRESHOLD))
 
     @property
     def icount(self) -> int:
@@ -59,34 +71,71 @@ class Engine:
     def stats_text(self) -> str:
         """The --stats report: exact guest instruction count, translations, time per tier."""
         tr = self.translator
-        t = self.time_interp
-        rate = f" ({self.icount / t / 1e6:.2f} M guest instructions/s)" if t > 0 else ""
-        return (f"dbt stats: guest instructions executed: {self.icount}\n"
-                f"dbt stats: blocks translated: {tr.blocks_translated}, invalidated: {tr.invalidations}\n"
-                f"dbt stats: time in interpreter tier: {t:.3f} s{rate}\n")
+        lines = [f"guest instructions executed: {self.icount}",
+                 f"blocks translated: {tr.blocks_translated}, invalidated: {tr.invalidations}",
+                 f"time in interpreter tier: {self.time_interp:.3f} s"]
+        if self.jit is not None:
+            c = self.jit.compiler
+            lines += [f"regions compiled: {self.jit.regions_compiled} ({c.functions_compiled} functions, "
+                      f"{c.compile_seconds:.3f} s in LLVM)",
+                      f"time in native code: {self.time_native:.3f} s"]
+        lines += self.notes
+        return "".join(f"dbt stats: {line}\n" for line in lines)
 
     def run(self, max_insns: int | None = None) -> Exit:
         """Run from state.pc until an exit; with max_insns, stop after exactly that many more instructions."""
         words = self.state.words
         words[ILIMIT] = NO_LIMIT if max_insns is None else min(NO_LIMIT, words[ICOUNT] + max_insns)
-        t0 = time.perf_counter()
-        try:
-            return self._run_interp()
-        finally:
-            self.time_interp += time.perf_counter() - t0
+        if self.jit is None:
+            t0 = time.perf_counter()
+            try:
+                return self._run_interp()
+            finally:
+                self.time_interp += time.perf_counter() - t0
+        return self._run_tiered()
 
-    def _run_interp(self) -> Exit:
+    def _run_tiered(self) -> Exit:
+        """Native code where there is some, the interpreter elsewhere."""
+        jit = self.jit
+        S = self.state.words
+        perf = time.perf_counter
+        while True:
+            t0 = perf()
+            kind = jit.run()
+            t1 = perf()
+            self.time_native += t1 - t0
+            if kind == ExitKind.SYSCALL:
+                return Exit(ExitKind.SYSCALL, S[PC], next_pc=S[EXIT_ARG])
+            if kind == ExitKind.MISS and jit.reinstall(S[PC]):
+                continue
+            # MISS, SLOW, BUDGET, or an exit the interpreter reports in full: interpret until native code.
+            try:
+                ex = self._run_interp(jit.native)
+            finally:
+                self.time_interp += perf() - t1
+            if ex is not None:
+                return ex
+
+    def _run_interp(self, native: dict | None = None) -> Exit | None:
+        """Interpret blocks until an exit; with `native`, return None on reaching a pc it contains."""
         S = self.state.words
         translator = self.translator
         cache = translator.cache
         pc, icount, limit = S[PC], S[ICOUNT], S[ILIMIT]
         trace = self.trace
+        jit = self.jit
+        threshold = jit.threshold if jit is not None else 0
         blk = None
+        first = True
         try:
             while True:
                 if icount >= limit:
                     S[PC], S[ICOUNT] = pc, icount
                     return Exit(ExitKind.BUDGET, pc)
+                if native is not None and not first and pc in native:
+                    S[PC], S[ICOUNT] = pc, icount
+                    return None
+                first = False
                 blk = cache.get(pc)
                 if blk is None or icount + blk.n > limit:
                     blk = None
@@ -99,6 +148,8 @@ class Engine:
                     trace(blk)
                 nxt = blk.fn()
                 blk.hits += 1
+                if blk.hits == threshold:
+                    jit.hot(blk)
                 if nxt < 0:  # stopped after ~nxt instructions: guest code was written
                     done = ~nxt
                     icount += done

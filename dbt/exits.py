@@ -18,6 +18,7 @@ class ExitKind(IntEnum):
     PRIV = 7      # privileged instruction or CSR for the system monitor at state.pc
     HALT = 8      # the guest waits for an interrupt (wfi) at state.pc
     MISS = 9      # native dispatch found no translation for state.pc
+    SLOW = 10     # native code handed the instruction at state.pc to the interpreter (rare cases)
 
 
 class Access(IntEnum):

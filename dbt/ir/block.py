@@ -69,13 +69,15 @@ class GuestInsn:
 class Block:
     """A translated basic block: the guest instructions it covers and the IR that implements them."""
 
-    __slots__ = ("isa", "pc", "insns", "ops")
+    __slots__ = ("isa", "pc", "insns", "ops", "return_to")
 
     def __init__(self, isa: str, pc: int) -> None:
         self.isa = isa
         self.pc = pc
         self.insns: list[GuestInsn] = []
         self.ops: list[Op] = []
+        # For a block ending in a call: the guest address the callee returns to (a region-forming hint).
+        self.return_to: int | None = None
 
     @property
     def end(self) -> int:

@@ -61,14 +61,14 @@ class LinuxProcess:
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None, *,
                  isa: str | None = None, root: str | None = None, strace: bool = False,
-                 stderr: TextIO | None = None) -> None:
+                 stderr: TextIO | None = None, tier: str = "interp") -> None:
         data = read_program(path)
         try:
             self.frontend = pick_frontend(data, path, isa)
         except elf.ElfError as e:
             raise LoadError(str(e)) from None
         self.abi = self.frontend.linux
-        self.engine = Engine(self.frontend)
+        self.engine = Engine(self.frontend, tier=tier)
         self.memory = self.engine.memory
         self.state = self.engine.state
         self.path = path

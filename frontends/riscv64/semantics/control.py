@@ -20,9 +20,18 @@ family(f.b_type, branch, {"beq": ("eq",), "bne": ("ne",), "blt": ("slt",), "bge"
                           "bltu": ("ult",), "bgeu": ("uge",)})
 
 
+LINK_REGISTERS = (1, 5)  # ra and t0: a jump that writes them is a call (the psABI's convention)
+
+
+def _link(ctx: Ctx, rd: int) -> None:
+    ctx.set_x(rd, Const(I64, ctx.next_pc))
+    if rd in LINK_REGISTERS:
+        ctx.b.block.return_to = ctx.next_pc
+
+
 @insn("jal", fields=f.j_type)
 def jal(ctx: Ctx, a: f.Args) -> None:
-    ctx.set_x(a.rd, Const(I64, ctx.next_pc))
+    _link(ctx, a.rd)
     ctx.b.goto(ctx.pc + a.imm)
 
 
@@ -30,5 +39,5 @@ def jal(ctx: Ctx, a: f.Args) -> None:
 def jalr(ctx: Ctx, a: f.Args) -> None:
     b = ctx.b
     target = b.and_(ctx.addr(a.rs1, a.imm), Const(I64, ~1))
-    ctx.set_x(a.rd, Const(I64, ctx.next_pc))
+    _link(ctx, a.rd)
     b.goto_ind(target)

@@ -1,0 +1,797 @@
+"""IR region -> LLVM IR text: one function per region of guest blocks.
+
+    i32 @region(ptr %state, ptr %mem, ptr %perm)
+
+The function is entered at any of its blocks (a switch on state.pc), keeps guest registers in allocas
+that LLVM promotes to SSA values, runs the region's loops without leaving native code, and returns an
+ExitKind with state.pc / state.icount exact. Guest registers it writes are stored back at every exit.
+
+Memory: a guest address A is host address mem+A. Every access checks, inline, that A lies inside guest
+memory, that it does not cross a page, and that the page permits it (a store also needs the page to
+hold no translated code). Anything else leaves the region before the instruction with ExitKind.SLOW:
+the interpreter then runs that instruction (it raises the precise fault, performs a store to code and
+drops stale translations, or splits a page-crossing access). Frontends put an instruction's memory
+accesses before its register writes (the verifier checks), so an instruction that leaves this way has
+changed nothing.
+
+Floating point: native code runs with the host MXCSR in round-to-nearest with all exceptions masked;
+the dispatcher clears its flags on entry and folds them into state.fflags on exit. Flags the hardware
+cannot produce (NV of fmin/fmax, conversions) accrue in a local and are folded in at exits.
+"""
+from __future__ import annotations
+
+from dbt.exits import ExitKind
+from dbt.ir.block import Block, Const, Op, Value
+from dbt.ir.ops import DYN, RNE, RTZ, RDN, RUP, RMM, FLAG_NV, FLAG_NX
+from dbt.ir.types import F32, F64, I1, I8, I16, I32, I64, I128, Ty
+from dbt.state import FFLAGS, FRM, ICOUNT, ILIMIT, PC, EXIT_ARG
+
+LLTYPE = {I1: "i1", I8: "i8", I16: "i16", I32: "i32", I64: "i64", I128: "i128", F32: "float", F64: "double"}
+FSUF = {F32: "f32", F64: "f64"}
+CANON_NAN = {F32: 0x7FC00000, F64: 0x7FF8000000000000}
+ABS_MASK = {F32: 0x7FFFFFFF, F64: 0x7FFFFFFFFFFFFFFF}
+INF_BITS = {F32: 0x7F800000, F64: 0x7FF0000000000000}
+QUIET_BIT = {F32: 0x00400000, F64: 0x0008000000000000}
+MXCSR_RC = {RNE: 0, RDN: 1, RUP: 2, RTZ: 3}
+PAGE_SHIFT = 12
+
+EXC = 'metadata !"fpexcept.strict"'
+RND = 'metadata !"round.tonearest"'
+
+
+class LoweringError(Exception):
+    """IR the LLVM backend cannot compile; the region stays on the interpreter."""
+
+
+def signed_literal(value: int, ty: Ty) -> str:
+    v = value & ty.mask
+    return str(v - (1 << ty.bits) if ty.bits > 1 and v >> (ty.bits - 1) else v)
+
+
+class Region:
+    """Guest blocks compiled together as one function; every block is an entry point."""
+
+    def __init__(self, blocks: list[Block], name: str) -> None:
+        self.blocks = blocks
+        self.name = name
+        self.index = {b.pc: i for i, b in enumerate(blocks)}
+
+
+class _Fn:
+    """Lowers one region into one LLVM function."""
+
+    def __init__(self, region: Region, memsize: int) -> None:
+        self.region = region
+        self.memsize = memsize
+        self.lines: list[str] = []
+        self.tmp = 0
+        self.decls: set[str] = set()
+        self.regs_read: dict = {}
+        self.regs_written: dict = {}
+        self.exit_edges: list[tuple[str, str, str, str]] = []  # (stub label, kind, pc, icount)
+        self.names: dict[Op, str] = {}
+        self.cur_label = "entry"
+
+    # -- small helpers ------------------------------------------------------------------------------
+    def t(self, hint: str = "t") -> str:
+        self.tmp += 1
+        return f"%{hint}{self.tmp}"
+
+    def emit(self, line: str) -> None:
+        self.lines.append("  " + line)
+
+    def label(self, name: str) -> None:
+        self.lines.append(f"{name}:")
+        self.cur_label = name
+
+    def new_label(self, hint: str) -> str:
+        self.tmp += 1
+        return f"{hint}{self.tmp}"
+
+    def val(self, v: Value) -> str:
+        if isinstance(v, Const):
+            if v.ty.is_float:
+                it = I32 if v.ty is F32 else I64
+                name = self.t("c")
+                self.emit(f"{name} = bitcast {LLTYPE[it]} {signed_literal(v.value, it)} to {LLTYPE[v.ty]}")
+                return name
+            return signed_literal(v.value, v.ty)
+        return self.names[v]
+
+    def state_ptr(self, slot_offset: int) -> str:
+        p = self.t("sp")
+        self.emit(f"{p} = getelementptr i8, ptr %state, i64 {slot_offset}")
+        return p
+
+    def reg_alloca(self, reg) -> str:
+        return f"%R{reg.offset}"
+
+    def intrinsic(self, decl: str) -> None:
+        self.decls.add(decl)
+
+    # -- exits --------------------------------------------------------------------------------------
+    def exit_to(self, kind: int, pc: str, ic: str) -> str:
+        """A label that leaves the region with this kind, pc and instruction count."""
+        stub = self.new_label("x")
+        self.exit_edges.append((stub, str(int(kind)), pc, ic))
+        return stub
+
+    def raise_flags(self, cond: str | None, flags: int) -> None:
+        """Accrue FP flags the hardware does not produce (cond: an i1, or None for always)."""
+        old = self.t("xf")
+        new = self.t("xf")
+        self.emit(f"{old} = load i32, ptr %xflags")
+        if cond is None:
+            self.emit(f"{new} = or i32 {old}, {flags}")
+        else:
+            bits = self.t("xf")
+            self.emit(f"{bits} = select i1 {cond}, i32 {flags}, i32 0")
+            self.emit(f"{new} = or i32 {old}, {bits}")
+        self.emit(f"store i32 {new}, ptr %xflags")
+
+    # -- driver -------------------------------------------------------------------------------------
+    def lower(self) -> str:
+        region = self.region
+        for b in region.blocks:
+            for op in b.ops:
+                if op.opcode == "get":
+                    self.regs_read[op.attrs[0]] = True
+                elif op.opcode == "put":
+                    self.regs_written[op.attrs[0]] = True
+        body_start = len(self.lines)
+        for j, block in enumerate(region.blocks):
+            self.lower_block(j, block)
+        body = self.lines[body_start:]
+        self.lines = []
+        self.prologue()
+        self.lines += body
+        self.epilogue()
+        head = (f"define i32 @{region.name}(ptr noalias nocapture %state, ptr noalias %mem, "
+                f"ptr noalias nocapture readonly %perm) #0 {{")
+        return "\n".join([head, *self.lines, "}"])
+
+    def prologue(self) -> None:
+        self.label("entry")
+        regs = {**self.regs_read, **self.regs_written}
+        for reg in regs:
+            self.emit(f"{self.reg_alloca(reg)} = alloca {LLTYPE[reg.ty]}")
+        self.emit("%ic = alloca i64")
+        self.emit("%xflags = alloca i32")
+        self.emit("store i32 0, ptr %xflags")
+        for reg in regs:
+            p = self.state_ptr(reg.offset)
+            v = self.t("r")
+            self.emit(f"{v} = load {LLTYPE[reg.ty]}, ptr {p}")
+            self.emit(f"store {LLTYPE[reg.ty]} {v}, ptr {self.reg_alloca(reg)}")
+        for name, slot in (("%pc0", PC), ("%ic0", ICOUNT), ("%limit", ILIMIT)):
+            p = self.state_ptr(slot * 8)
+            self.emit(f"{name} = load i64, ptr {p}")
+        self.emit("store i64 %ic0, ptr %ic")
+        cases = " ".join(f"i64 {signed_literal(b.pc, I64)}, label %b{j}" for j, b in enumerate(self.region.blocks))
+        self.emit(f"switch i64 %pc0, label %nowhere [ {cases} ]")
+        self.label("nowhere")
+        self.emit(f"br label %{self.exit_to(ExitKind.MISS, '%pc0', '%ic0')}")
+
+    def epilogue(self) -> None:
+        for stub, kind, pc, ic in self.exit_edges:
+            self.label(stub)
+            self.emit("br label %exit")
+        self.label("exit")
+        if not self.exit_edges:
+            self.emit("unreachable")
+            return
+        phis = {"kind": "i32", "pc": "i64", "icount": "i64"}
+        for k, (field, ty) in enumerate(phis.items()):
+            incoming = ", ".join(f"[ {edge[k + 1]}, %{edge[0]} ]" for edge in self.exit_edges)
+            self.emit(f"%exit_{field} = phi {ty} {incoming}")
+        for reg in self.regs_written:
+            v = self.t("w")
+            self.emit(f"{v} = load {LLTYPE[reg.ty]}, ptr {self.reg_alloca(reg)}")
+            self.emit(f"store {LLTYPE[reg.ty]} {v}, ptr {self.state_ptr(reg.offset)}")
+        self.emit(f"store i64 %exit_pc, ptr {self.state_ptr(PC * 8)}")
+        self.emit(f"store i64 %exit_icount, ptr {self.state_ptr(ICOUNT * 8)}")
+        xf, ff, nf = self.t("xf"), self.t("ff"), self.t("ff")
+        fp = self.state_ptr(FFLAGS * 8)
+        self.emit(f"{xf} = load i32, ptr %xflags")
+        self.emit(f"{ff} = load i64, ptr {fp}")
+        x64 = self.t("xf")
+        self.emit(f"{x64} = zext i32 {xf} to i64")
+        self.emit(f"{nf} = or i64 {ff}, {x64}")
+        self.emit(f"store i64 {nf}, ptr {fp}")
+        self.emit("ret i32 %exit_kind")
+
+    def lower_block(self, j: int, block: Block) -> None:
+        n = len(block.insns)
+        self.label(f"b{j}")
+        ic_in, ic = self.t("ic"), self.t("ic")
+        self.emit(f"{ic_in} = load i64, ptr %ic")
+        self.emit(f"{ic} = add i64 {ic_in}, {n}")
+        over = self.t("over")
+        self.emit(f"{over} = icmp ugt i64 {ic}, %limit")
+        go = f"g{j}"
+        budget = self.exit_to(ExitKind.BUDGET, signed_literal(block.pc, I64), ic_in)
+        self.emit(f"br i1 {over}, label %{budget}, label %{go}, !prof !0")
+        self.label(go)
+        self.emit(f"store i64 {ic}, ptr %ic")
+        self.block = block
+        self.block_ic_in = ic_in
+        self.insn_index = -1
+        self.pending_round_check = False
+        for op in block.ops:
+            if op.opcode == "insn":
+                self.end_insn(op.attrs[0])
+                self.insn_index += 1
+                self.insn_pc = op.attrs[0]
+                continue
+            rule = LOWER.get(op.opcode)
+            if rule is None:
+                raise LoweringError(f"llvm: no rule for IR op {op.opcode} in block {block.pc:#x}")
+            rule(self, op)
+
+    def ic_now(self, done: int) -> str:
+        """The exact instruction count after `done` instructions of the current block."""
+        v = self.t("icx")
+        self.emit(f"{v} = add i64 {self.block_ic_in}, {done}")
+        return v
+
+    def end_insn(self, next_pc: int) -> None:
+        """After an instruction that set the rounding mode: leave unless it is round-to-nearest again."""
+        if not self.pending_round_check:
+            return
+        self.pending_round_check = False
+        frm = self.t("frm")
+        self.emit(f"{frm} = load i64, ptr {self.state_ptr(FRM * 8)}")
+        bad = self.t("bad")
+        self.emit(f"{bad} = icmp ne i64 {frm}, 0")
+        cont = self.new_label("c")
+        out = self.exit_to(ExitKind.NEXT, signed_literal(next_pc, I64), self.ic_now(self.insn_index + 1))
+        self.emit(f"br i1 {bad}, label %{out}, label %{cont}, !prof !0")
+        self.label(cont)
+
+    def slow_exit(self, cond_ok: str) -> None:
+        """Continue if cond_ok, else leave before the current instruction for the interpreter."""
+        cont = self.new_label("c")
+        out = self.exit_to(ExitKind.SLOW, signed_literal(self.insn_pc, I64), self.ic_now(self.insn_index))
+        self.emit(f"br i1 {cond_ok}, label %{cont}, label %{out}, !prof !1")
+        self.label(cont)
+
+    def jump(self, target: int, done: int) -> str:
+        """A branch target label for guest address target (inside the region, or an exit)."""
+        j = self.region.index.get(target)
+        if j is not None:
+            return f"b{j}"
+        return self.exit_to(ExitKind.NEXT, signed_literal(target, I64), self.ic_now(done))
+
+
+# -- lowering rules --------------------------------------------------------------------------------
+
+def _binary(f: _Fn, op: Op) -> None:
+    a, b = f.val(op.args[0]), f.val(op.args[1])
+    ty = LLTYPE[op.ty]
+    r = f.t("v")
+    code = op.opcode
+    if code in ("add", "sub", "mul", "and", "or", "xor"):
+        f.emit(f"{r} = {code} {ty} {a}, {b}")
+    elif code in ("shl", "lshr", "ashr"):
+        bits = op.ty.bits
+        if isinstance(op.args[1], Const):
+            amount = str(op.args[1].value % bits)
+        else:
+            amount = f.t("v")
+            f.emit(f"{amount} = and {ty} {b}, {bits - 1}")
+        f.emit(f"{r} = {code} {ty} {a}, {amount}")
+    else:
+        zero = f.t("v")
+        f.emit(f"{zero} = icmp eq {ty} {b}, 0")
+        guard = zero
+        if code in ("sdiv", "srem"):
+            mn, m1, ov = f.t("v"), f.t("v"), f.t("v")
+            f.emit(f"{mn} = icmp eq {ty} {a}, {signed_literal(1 << (op.ty.bits - 1), op.ty)}")
+            f.emit(f"{m1} = icmp eq {ty} {b}, -1")
+            f.emit(f"{ov} = and i1 {mn}, {m1}")
+            guard = f.t("v")
+            f.emit(f"{guard} = or i1 {zero}, {ov}")
+        d, q = f.t("v"), f.t("v")
+        f.emit(f"{d} = select i1 {guard}, {ty} 1, {ty} {b}")
+        f.emit(f"{q} = {code} {ty} {a}, {d}")
+        if_zero = "0" if code in ("udiv", "sdiv") else a
+        f.emit(f"{r} = select i1 {zero}, {ty} {if_zero}, {ty} {q}")
+    f.names[op] = r
+
+
+def _cmp(f: _Fn, op: Op) -> None:
+    a, b = f.val(op.args[0]), f.val(op.args[1])
+    r = f.t("v")
+    f.emit(f"{r} = icmp {op.attrs[0]} {LLTYPE[op.args[0].ty]} {a}, {b}")
+    f.names[op] = r
+
+
+def _select(f: _Fn, op: Op) -> None:
+    c, a, b = (f.val(v) for v in op.args)
+    r = f.t("v")
+    ty = LLTYPE[op.ty]
+    f.emit(f"{r} = select i1 {c}, {ty} {a}, {ty} {b}")
+    f.names[op] = r
+
+
+def _cast(f: _Fn, op: Op) -> None:
+    src = op.args[0]
+    r = f.t("v")
+    f.emit(f"{r} = {op.opcode} {LLTYPE[src.ty]} {f.val(src)} to {LLTYPE[op.ty]}")
+    f.names[op] = r
+
+
+def _get(f: _Fn, op: Op) -> None:
+    reg = op.attrs[0]
+    r = f.t("v")
+    f.emit(f"{r} = load {LLTYPE[reg.ty]}, ptr {f.reg_alloca(reg)}")
+    f.names[op] = r
+
+
+def _put(f: _Fn, op: Op) -> None:
+    reg = op.attrs[0]
+    f.emit(f"store {LLTYPE[reg.ty]} {f.val(op.args[0])}, ptr {f.reg_alloca(reg)}")
+
+
+def _checked_address(f: _Fn, addr: str, size: int, store: bool) -> str:
+    """Inline access check; returns the host pointer. Leaves for the interpreter when it fails."""
+    npages = f.memsize >> PAGE_SHIFT
+    off, inpage, page, inmem = f.t("a"), f.t("a"), f.t("a"), f.t("a")
+    f.emit(f"{off} = and i64 {addr}, 4095")
+    f.emit(f"{inpage} = icmp ule i64 {off}, {4096 - size}")
+    f.emit(f"{page} = lshr i64 {addr}, {PAGE_SHIFT}")
+    f.emit(f"{inmem} = icmp ult i64 {page}, {npages}")
+    both = f.t("a")
+    f.emit(f"{both} = and i1 {inpage}, {inmem}")
+    f.slow_exit(both)
+    pp, pb, pm, ok = f.t("a"), f.t("a"), f.t("a"), f.t("a")
+    f.emit(f"{pp} = getelementptr i8, ptr %perm, i64 {page}")
+    f.emit(f"{pb} = load i8, ptr {pp}, !invariant.load !2")
+    if store:  # writable (2) and holding no translated code (8)
+        f.emit(f"{pm} = and i8 {pb}, 10")
+        f.emit(f"{ok} = icmp eq i8 {pm}, 2")
+    else:
+        f.emit(f"{pm} = and i8 {pb}, 1")
+        f.emit(f"{ok} = icmp ne i8 {pm}, 0")
+    f.slow_exit(ok)
+    hp = f.t("hp")
+    f.emit(f"{hp} = getelementptr i8, ptr %mem, i64 {addr}")
+    return hp
+
+
+def _load(f: _Fn, op: Op) -> None:
+    hp = _checked_address(f, f.val(op.args[0]), op.ty.bytes, False)
+    r = f.t("v")
+    f.emit(f"{r} = load {LLTYPE[op.ty]}, ptr {hp}, align 1")
+    f.names[op] = r
+
+
+def _store(f: _Fn, op: Op) -> None:
+    value = op.args[1]
+    hp = _checked_address(f, f.val(op.args[0]), value.ty.bytes, True)
+    f.emit(f"store {LLTYPE[value.ty]} {f.val(value)}, ptr {hp}, align 1")
+
+
+# -- floating point -------------------------------------------------------------------------------
+
+def _int_of(ty: Ty) -> Ty:
+    return I32 if ty is F32 else I64
+
+
+def _canonicalize(f: _Fn, v: str, ty: Ty) -> str:
+    """The IR's rule: any NaN result is the default NaN."""
+    it = LLTYPE[_int_of(ty)]
+    bits, mag, isnan, fixed, r = f.t("n"), f.t("n"), f.t("n"), f.t("n"), f.t("n")
+    f.emit(f"{bits} = bitcast {LLTYPE[ty]} {v} to {it}")
+    f.emit(f"{mag} = and {it} {bits}, {ABS_MASK[ty]}")
+    f.emit(f"{isnan} = icmp ugt {it} {mag}, {INF_BITS[ty]}")
+    f.emit(f"{fixed} = select i1 {isnan}, {it} {CANON_NAN[ty]}, {it} {bits}")
+    f.emit(f"{r} = bitcast {it} {fixed} to {LLTYPE[ty]}")
+    return r
+
+
+def _is_nan(f: _Fn, v: str, ty: Ty, signaling_only: bool = False) -> str:
+    it = LLTYPE[_int_of(ty)]
+    bits, mag, isnan = f.t("n"), f.t("n"), f.t("n")
+    f.emit(f"{bits} = bitcast {LLTYPE[ty]} {v} to {it}")
+    f.emit(f"{mag} = and {it} {bits}, {ABS_MASK[ty]}")
+    f.emit(f"{isnan} = icmp ugt {it} {mag}, {INF_BITS[ty]}")
+    if not signaling_only:
+        return isnan
+    q, quiet, snan = f.t("n"), f.t("n"), f.t("n")
+    f.emit(f"{q} = and {it} {bits}, {QUIET_BIT[ty]}")
+    f.emit(f"{quiet} = icmp ne {it} {q}, 0")
+    notq = f.t("n")
+    f.emit(f"{notq} = xor i1 {quiet}, true")
+    f.emit(f"{snan} = and i1 {isnan}, {notq}")
+    return snan
+
+
+def _with_rounding(f: _Fn, rm: int, body) -> str:
+    """Run body() under a static rounding mode (native code otherwise runs in round-to-nearest)."""
+    if rm in (DYN, RNE):
+        return body()
+    if rm == RMM:
+        f.slow_exit("false")  # x86 has no ties-to-away mode for arithmetic: the interpreter does it
+        return body()
+    f.intrinsic("declare void @llvm.x86.sse.stmxcsr(ptr)")
+    f.intrinsic("declare void @llvm.x86.sse.ldmxcsr(ptr)")
+    old, new, tmp = f.t("m"), f.t("m"), f.t("m")
+    f.emit(f"call void @llvm.x86.sse.stmxcsr(ptr %mx) strictfp")
+    f.emit(f"{old} = load i32, ptr %mx")
+    f.emit(f"{tmp} = and i32 {old}, -24577")
+    f.emit(f"{new} = or i32 {tmp}, {MXCSR_RC[rm] << 13}")
+    f.emit(f"store i32 {new}, ptr %mx")
+    f.emit(f"call void @llvm.x86.sse.ldmxcsr(ptr %mx) strictfp")
+    r = body()
+    after, keep = f.t("m"), f.t("m")
+    f.emit(f"call void @llvm.x86.sse.stmxcsr(ptr %mx) strictfp")
+    f.emit(f"{after} = load i32, ptr %mx")
+    f.emit(f"{keep} = and i32 {after}, -24577")
+    f.emit(f"store i32 {keep}, ptr %mx")
+    f.emit(f"call void @llvm.x86.sse.ldmxcsr(ptr %mx) strictfp")
+    return r
+
+
+def _fbinary(f: _Fn, op: Op) -> None:
+    ty = op.ty
+    lt, s = LLTYPE[ty], FSUF[ty]
+    name = {"fadd": "fadd", "fsub": "fsub", "fmul": "fmul", "fdiv": "fdiv"}[op.opcode]
+    a, b = f.val(op.args[0]), f.val(op.args[1])
+    f.intrinsic(f"declare {lt} @llvm.experimental.constrained.{name}.{s}({lt}, {lt}, metadata, metadata)")
+
+    def body() -> str:
+        r = f.t("f")
+        f.emit(f"{r} = call {lt} @llvm.experimental.constrained.{name}.{s}({lt} {a}, {lt} {b}, "
+               f"metadata !\"round.dynamic\", {EXC}) strictfp")
+        return r
+    f.names[op] = _canonicalize(f, _with_rounding(f, op.attrs[0], body), ty)
+
+
+def _fsqrt(f: _Fn, op: Op) -> None:
+    ty = op.ty
+    lt, s = LLTYPE[ty], FSUF[ty]
+    a = f.val(op.args[0])
+    f.intrinsic(f"declare {lt} @llvm.experimental.constrained.sqrt.{s}({lt}, metadata, metadata)")
+
+    def body() -> str:
+        r = f.t("f")
+        f.emit(f"{r} = call {lt} @llvm.experimental.constrained.sqrt.{s}({lt} {a}, "
+               f"metadata !\"round.dynamic\", {EXC}) strictfp")
+        return r
+    f.names[op] = _canonicalize(f, _with_rounding(f, op.attrs[0], body), ty)
+
+
+def _is_zero_or_inf(f: _Fn, v: str, ty: Ty) -> tuple[str, str]:
+    it = LLTYPE[_int_of(ty)]
+    bits, mag, zero, inf = f.t("n"), f.t("n"), f.t("n"), f.t("n")
+    f.emit(f"{bits} = bitcast {LLTYPE[ty]} {v} to {it}")
+    f.emit(f"{mag} = and {it} {bits}, {ABS_MASK[ty]}")
+    f.emit(f"{zero} = icmp eq {it} {mag}, 0")
+    f.emit(f"{inf} = icmp eq {it} {mag}, {INF_BITS[ty]}")
+    return zero, inf
+
+
+def _fma(f: _Fn, op: Op) -> None:
+    ty = op.ty
+    lt, s = LLTYPE[ty], FSUF[ty]
+    a, b, c = (f.val(v) for v in op.args)
+    f.intrinsic(f"declare {lt} @llvm.experimental.constrained.fma.{s}({lt}, {lt}, {lt}, metadata, metadata)")
+
+    def body() -> str:
+        r = f.t("f")
+        f.emit(f"{r} = call {lt} @llvm.experimental.constrained.fma.{s}({lt} {a}, {lt} {b}, {lt} {c}, "
+               f"metadata !\"round.dynamic\", {EXC}) strictfp")
+        return r
+    r = _with_rounding(f, op.attrs[0], body)
+    # x86 does not raise invalid for inf*0 when the addend is a quiet NaN; the IR (and RISC-V) does.
+    za, ia = _is_zero_or_inf(f, a, ty)
+    zb, ib = _is_zero_or_inf(f, b, ty)
+    x1, x2, inv = f.t("n"), f.t("n"), f.t("n")
+    f.emit(f"{x1} = and i1 {za}, {ib}")
+    f.emit(f"{x2} = and i1 {ia}, {zb}")
+    f.emit(f"{inv} = or i1 {x1}, {x2}")
+    f.raise_flags(inv, FLAG_NV)
+    f.names[op] = _canonicalize(f, r, ty)
+
+
+def _fminmax(f: _Fn, op: Op) -> None:
+    """IEEE 754-2019 minimumNumber / maximumNumber with -0 < +0; NV for a signaling NaN operand."""
+    ty = op.ty
+    it = LLTYPE[_int_of(ty)]
+    lt = LLTYPE[ty]
+    a, b = f.val(op.args[0]), f.val(op.args[1])
+    na, nb = _is_nan(f, a, ty), _is_nan(f, b, ty)
+    sa, sb = _is_nan(f, a, ty, True), _is_nan(f, b, ty, True)
+    anys = f.t("n")
+    f.emit(f"{anys} = or i1 {sa}, {sb}")
+    f.raise_flags(anys, FLAG_NV)
+    ba, bb = f.t("n"), f.t("n")
+    f.emit(f"{ba} = bitcast {lt} {a} to {it}")
+    f.emit(f"{bb} = bitcast {lt} {b} to {it}")
+    is_min = op.opcode == "fmin"
+    # Ordered comparison on non-NaN values; equal values (+0/-0) are merged bitwise.
+    less = f.t("n")
+    f.emit(f"{less} = fcmp {'olt' if is_min else 'ogt'} {lt} {a}, {b}")
+    pick = f.t("n")
+    f.emit(f"{pick} = select i1 {less}, {it} {ba}, {it} {bb}")
+    eq = f.t("n")
+    f.emit(f"{eq} = fcmp oeq {lt} {a}, {b}")
+    merged = f.t("n")
+    f.emit(f"{merged} = {'or' if is_min else 'and'} {it} {ba}, {bb}")
+    r1 = f.t("n")
+    f.emit(f"{r1} = select i1 {eq}, {it} {merged}, {it} {pick}")
+    r2, r3 = f.t("n"), f.t("n")
+    f.emit(f"{r2} = select i1 {nb}, {it} {ba}, {it} {r1}")
+    f.emit(f"{r3} = select i1 {na}, {it} {bb}, {it} {r2}")
+    both = f.t("n")
+    f.emit(f"{both} = and i1 {na}, {nb}")
+    r4, r = f.t("n"), f.t("n")
+    f.emit(f"{r4} = select i1 {both}, {it} {CANON_NAN[ty]}, {it} {r3}")
+    f.emit(f"{r} = bitcast {it} {r4} to {lt}")
+    f.names[op] = r
+
+
+_FCMP_PRED = {"eq": "oeq", "lt": "olt", "le": "ole", "un": "uno"}
+
+
+def _fcmp(f: _Fn, op: Op) -> None:
+    cond, signaling = op.attrs
+    ty = op.args[0].ty
+    lt, s = LLTYPE[ty], FSUF[ty]
+    kind = "fcmps" if signaling else "fcmp"
+    f.intrinsic(f"declare i1 @llvm.experimental.constrained.{kind}.{s}({lt}, {lt}, metadata, metadata)")
+    r = f.t("v")
+    f.emit(f"{r} = call i1 @llvm.experimental.constrained.{kind}.{s}({lt} {f.val(op.args[0])}, "
+           f"{lt} {f.val(op.args[1])}, metadata !\"{_FCMP_PRED[cond]}\", {EXC}) strictfp")
+    f.names[op] = r
+
+
+def _fcvt(f: _Fn, op: Op) -> None:
+    src, dst = op.args[0].ty, op.ty
+    a = f.val(op.args[0])
+    ls, ld = LLTYPE[src], LLTYPE[dst]
+    if dst.bits > src.bits:
+        f.intrinsic(f"declare {ld} @llvm.experimental.constrained.fpext.{FSUF[dst]}.{FSUF[src]}({ls}, metadata)")
+        r = f.t("f")
+        f.emit(f"{r} = call {ld} @llvm.experimental.constrained.fpext.{FSUF[dst]}.{FSUF[src]}({ls} {a}, {EXC}) strictfp")
+    else:
+        f.intrinsic(f"declare {ld} @llvm.experimental.constrained.fptrunc.{FSUF[dst]}.{FSUF[src]}"
+                    f"({ls}, metadata, metadata)")
+
+        def body() -> str:
+            r = f.t("f")
+            f.emit(f"{r} = call {ld} @llvm.experimental.constrained.fptrunc.{FSUF[dst]}.{FSUF[src]}"
+                   f"({ls} {a}, metadata !\"round.dynamic\", {EXC}) strictfp")
+            return r
+        r = _with_rounding(f, op.attrs[0], body)
+    f.names[op] = _canonicalize(f, r, dst)
+
+
+_ROUND_FN = {RNE: "roundeven", DYN: "roundeven", RTZ: "trunc", RDN: "floor", RUP: "ceil", RMM: "round"}
+
+
+def _round_integral(f: _Fn, a: str, ty: Ty, rm: int) -> str:
+    lt, s = LLTYPE[ty], FSUF[ty]
+    fn = _ROUND_FN[rm]
+    f.intrinsic(f"declare {lt} @llvm.experimental.constrained.{fn}.{s}({lt}, metadata)")
+    r = f.t("f")
+    f.emit(f"{r} = call {lt} @llvm.experimental.constrained.{fn}.{s}({lt} {a}, {EXC}) strictfp")
+    return r
+
+
+def _f2i(f: _Fn, op: Op) -> None:
+    """Saturating float -> int with an explicit range check: NaN gives 0; NV out of range, NX inexact."""
+    signed, rm = op.attrs
+    src, dst = op.args[0].ty, op.ty
+    lt, it = LLTYPE[src], LLTYPE[dst]
+    a = f.val(op.args[0])
+    bits = dst.bits
+    lo = -(2.0 ** (bits - 1)) if signed else 0.0
+    hi = 2.0 ** (bits - 1) if signed else 2.0 ** bits          # exclusive upper bound
+    r = _round_integral(f, a, src, rm)
+    isnan = _is_nan(f, a, src)
+    c_lo, c_hi = f.t("c"), f.t("c")
+    f.emit(f"{c_lo} = fcmp oge {lt} {r}, {_float_literal(lo, src)}")
+    f.emit(f"{c_hi} = fcmp olt {lt} {r}, {_float_literal(hi, src)}")
+    inrange = f.t("c")
+    f.emit(f"{inrange} = and i1 {c_lo}, {c_hi}")
+    # Convert a value that is certainly in range (the guard keeps fptosi/fptoui defined).
+    safe = f.t("c")
+    f.emit(f"{safe} = select i1 {inrange}, {lt} {r}, {lt} {_float_literal(0.0, src)}")
+    conv = f.t("c")
+    f.emit(f"{conv} = {'fptosi' if signed else 'fptoui'} {lt} {safe} to {it}")
+    neg = f.t("c")
+    f.emit(f"{neg} = fcmp olt {lt} {a}, {_float_literal(0.0, src)}")
+    mn = signed_literal(1 << (bits - 1), dst) if signed else "0"
+    mx = signed_literal((1 << (bits - 1)) - 1, dst) if signed else signed_literal(dst.mask, dst)
+    sat, sat2, res = f.t("c"), f.t("c"), f.t("c")
+    f.emit(f"{sat} = select i1 {neg}, {it} {mn}, {it} {mx}")
+    f.emit(f"{sat2} = select i1 {isnan}, {it} 0, {it} {sat}")
+    f.emit(f"{res} = select i1 {inrange}, {it} {conv}, {it} {sat2}")
+    bad, inexact, nx = f.t("c"), f.t("c"), f.t("c")
+    f.emit(f"{bad} = xor i1 {inrange}, true")
+    f.raise_flags(bad, FLAG_NV)
+    f.emit(f"{inexact} = fcmp one {lt} {r}, {a}")
+    f.emit(f"{nx} = and i1 {inexact}, {inrange}")
+    f.raise_flags(nx, FLAG_NX)
+    f.names[op] = res
+
+
+def _float_literal(x: float, ty: Ty) -> str:
+    """An LLVM float constant: LLVM writes both float and double constants as doubles in hex."""
+    import struct
+    return "0x%016X" % struct.unpack("<Q", struct.pack("<d", x))[0]
+
+
+def _i2f(f: _Fn, op: Op) -> None:
+    signed, rm = op.attrs
+    src, dst = op.args[0].ty, op.ty
+    ls, ld = LLTYPE[src], LLTYPE[dst]
+    a = f.val(op.args[0])
+    kind = "sitofp" if signed else "uitofp"
+    f.intrinsic(f"declare {ld} @llvm.experimental.constrained.{kind}.{FSUF[dst]}.{'i' + str(src.bits)}"
+                f"({ls}, metadata, metadata)")
+    exact = src.bits == 32 and dst is F64
+
+    def body() -> str:
+        r = f.t("f")
+        f.emit(f"{r} = call {ld} @llvm.experimental.constrained.{kind}.{FSUF[dst]}.i{src.bits}({ls} {a}, "
+               f"metadata !\"round.dynamic\", {EXC}) strictfp")
+        return r
+    f.names[op] = body() if exact else _with_rounding(f, rm, body)
+
+
+def _fround(f: _Fn, op: Op) -> None:
+    rm, exact = op.attrs
+    ty = op.ty
+    lt = LLTYPE[ty]
+    a = f.val(op.args[0])
+    r = _round_integral(f, a, ty, rm)
+    if exact:
+        ne = f.t("c")
+        f.emit(f"{ne} = fcmp one {lt} {r}, {a}")
+        f.raise_flags(ne, FLAG_NX)
+    f.names[op] = _canonicalize(f, r, ty)
+
+
+# x86 MXCSR flag bits -> IR flags: IE->NV, ZE->DZ, OE->OF, UE->UF, PE->NX (DE has no IR flag).
+_MXCSR_TO_IR = ((0, 16), (2, 8), (3, 4), (4, 2), (5, 1))
+
+
+def _mxcsr_flags(f: _Fn) -> str:
+    f.intrinsic("declare void @llvm.x86.sse.stmxcsr(ptr)")
+    m = f.t("m")
+    f.emit("call void @llvm.x86.sse.stmxcsr(ptr %mx) strictfp")
+    f.emit(f"{m} = load i32, ptr %mx")
+    acc = "0"
+    for xbit, irbit in _MXCSR_TO_IR:
+        sh, b, nacc = f.t("m"), f.t("m"), f.t("m")
+        f.emit(f"{sh} = lshr i32 {m}, {xbit}")
+        f.emit(f"{b} = and i32 {sh}, 1")
+        mul = f.t("m")
+        f.emit(f"{mul} = mul i32 {b}, {irbit}")
+        f.emit(f"{nacc} = or i32 {acc}, {mul}")
+        acc = nacc
+    return acc
+
+
+def _getflags(f: _Fn, op: Op) -> None:
+    hw = _mxcsr_flags(f)
+    st, st32, xf, r1, r = f.t("g"), f.t("g"), f.t("g"), f.t("g"), f.t("g")
+    f.emit(f"{st} = load i64, ptr {f.state_ptr(FFLAGS * 8)}")
+    f.emit(f"{st32} = trunc i64 {st} to i32")
+    f.emit(f"{xf} = load i32, ptr %xflags")
+    f.emit(f"{r1} = or i32 {st32}, {xf}")
+    f.emit(f"{r} = or i32 {r1}, {hw}")
+    f.names[op] = r
+
+
+def _setflags(f: _Fn, op: Op) -> None:
+    f.intrinsic("declare void @llvm.x86.sse.stmxcsr(ptr)")
+    f.intrinsic("declare void @llvm.x86.sse.ldmxcsr(ptr)")
+    v, v64 = f.t("s"), f.t("s")
+    f.emit(f"{v} = and i32 {f.val(op.args[0])}, 31")
+    f.emit(f"{v64} = zext i32 {v} to i64")
+    f.emit(f"store i64 {v64}, ptr {f.state_ptr(FFLAGS * 8)}")
+    f.emit("store i32 0, ptr %xflags")
+    m, cleared = f.t("m"), f.t("m")
+    f.emit("call void @llvm.x86.sse.stmxcsr(ptr %mx) strictfp")
+    f.emit(f"{m} = load i32, ptr %mx")
+    f.emit(f"{cleared} = and i32 {m}, -64")
+    f.emit(f"store i32 {cleared}, ptr %mx")
+    f.emit("call void @llvm.x86.sse.ldmxcsr(ptr %mx) strictfp")
+
+
+def _getround(f: _Fn, op: Op) -> None:
+    v, r = f.t("g"), f.t("g")
+    f.emit(f"{v} = load i64, ptr {f.state_ptr(FRM * 8)}")
+    f.emit(f"{r} = trunc i64 {v} to i32")
+    f.names[op] = r
+
+
+def _setround(f: _Fn, op: Op) -> None:
+    v = f.t("s")
+    f.emit(f"{v} = zext i32 {f.val(op.args[0])} to i64")
+    f.emit(f"store i64 {v}, ptr {f.state_ptr(FRM * 8)}")
+    f.pending_round_check = True  # native code runs only in round-to-nearest: leave after this insn
+
+
+def _icount(f: _Fn, op: Op) -> None:
+    f.names[op] = f.ic_now(f.insn_index)
+
+
+def _call(f: _Fn, op: Op) -> None:
+    """Helpers live in Python: hand the instruction to the interpreter."""
+    f.slow_exit("false")
+    if op.ty is not None:
+        f.names[op] = "undef"
+
+
+def _goto(f: _Fn, op: Op) -> None:
+    f.end_insn(op.attrs[0])
+    f.emit(f"br label %{f.jump(op.attrs[0], len(f.block.insns))}")
+
+
+def _br(f: _Fn, op: Op) -> None:
+    if f.pending_round_check:
+        raise LoweringError("llvm: rounding mode set by a branch instruction")
+    t, e = op.attrs
+    c = f.val(op.args[0])
+    n = len(f.block.insns)
+    f.emit(f"br i1 {c}, label %{f.jump(t, n)}, label %{f.jump(e, n)}")
+
+
+def _goto_ind(f: _Fn, op: Op) -> None:
+    target = f.val(op.args[0])
+    n = len(f.block.insns)
+    out = f.exit_to(ExitKind.NEXT, target, f.ic_now(n))
+    cases = " ".join(f"i64 {signed_literal(b.pc, I64)}, label %b{j}" for j, b in enumerate(f.region.blocks))
+    f.emit(f"switch i64 {target}, label %{out} [ {cases} ]")
+
+
+def _exit(f: _Fn, op: Op) -> None:
+    kind, pc, next_pc = op.attrs
+    n = len(f.block.insns)
+    done = n if kind == ExitKind.SYSCALL else n - 1
+    if kind == ExitKind.SYSCALL:  # the runtime continues at the next instruction after serving it
+        f.emit(f"store i64 {signed_literal(next_pc, I64)}, ptr {f.state_ptr(EXIT_ARG * 8)}")
+    f.emit(f"br label %{f.exit_to(kind, signed_literal(pc, I64), f.ic_now(done))}")
+
+
+LOWER = {
+    **{name: _binary for name in ("add", "sub", "mul", "and", "or", "xor", "shl", "lshr", "ashr",
+                                  "udiv", "sdiv", "urem", "srem")},
+    "cmp": _cmp, "select": _select,
+    "zext": _cast, "sext": _cast, "trunc": _cast, "bitcast": _cast,
+    "get": _get, "put": _put, "load": _load, "store": _store,
+    "fadd": _fbinary, "fsub": _fbinary, "fmul": _fbinary, "fdiv": _fbinary, "fsqrt": _fsqrt, "fma": _fma,
+    "fmin": _fminmax, "fmax": _fminmax, "fcmp": _fcmp, "fcvt": _fcvt, "f2i": _f2i, "i2f": _i2f,
+    "fround": _fround, "getflags": _getflags, "setflags": _setflags, "getround": _getround,
+    "setround": _setround, "icount": _icount, "call": _call,
+    "goto": _goto, "br": _br, "goto_ind": _goto_ind, "exit": _exit,
+}
+
+ATTRIBUTES = 'attributes #0 = { nounwind strictfp "frame-pointer"="none" }'
+METADATA = '!0 = !{!"branch_weights", i32 1, i32 2000}\n!1 = !{!"branch_weights", i32 2000, i32 1}\n!2 = !{}'
+
+
+def lower_region(region: Region, memsize: int) -> tuple[str, set[str]]:
+    """The LLVM function text of a region and the declarations it needs."""
+    fn = _Fn(region, memsize)
+    text = fn.lower()
+    # %mx: a scratch slot for MXCSR reads and writes.
+    text = text.replace("entry:\n", "entry:\n  %mx = alloca i32\n", 1)
+    return text, fn.decls
+
+
+def module_text(functions: list[tuple[str, set[str]]], extra: str = "") -> str:
+    """A whole LLVM module: declarations, the functions, attributes and metadata."""
+    decls = set()
+    for _, d in functions:
+        decls |= d
+    parts = sorted(decls) + [text for text, _ in functions]
+    if extra:
+        parts.append(extra)
+    parts += [ATTRIBUTES, METADATA]
+    return "\n\n".join(parts) + "\n"
