@@ -62,7 +62,7 @@ class Engine:
         self.jit = None
         if tier != "interp":
             from .jit import JIT
-            self.jit = JIT(self, threshold if threshold is not None else (1 if tier == "jit" else HOT_THRESHOLD))
+            self.jit = JIT(self, eager=tier == "jit", threshold=threshold or HOT_THRESHOLD)
 
     @property
     def icount(self) -> int:
@@ -106,18 +106,20 @@ class Engine:
             self.time_native += t1 - t0
             if kind == ExitKind.SYSCALL:
                 return Exit(ExitKind.SYSCALL, S[PC], next_pc=S[EXIT_ARG])
-            if kind == ExitKind.MISS and jit.reinstall(S[PC]):
+            if kind == ExitKind.MISS and (jit.ensure(S[PC]) if jit.eager else jit.reinstall(S[PC])):
                 continue
-            # MISS, SLOW, BUDGET, or an exit the interpreter reports in full: interpret until native code.
+            # MISS, SLOW, BUDGET, or an exit the interpreter reports in full: interpret until native
+            # code (eagerly compiling: one block, then compile what follows).
             try:
-                ex = self._run_interp(jit.native)
+                ex = self._run_interp(jit.native, one_block=jit.eager)
             finally:
                 self.time_interp += perf() - t1
             if ex is not None:
                 return ex
 
-    def _run_interp(self, native: dict | None = None) -> Exit | None:
-        """Interpret blocks until an exit; with `native`, return None on reaching a pc it contains."""
+    def _run_interp(self, native: dict | None = None, one_block: bool = False) -> Exit | None:
+        """Interpret blocks until an exit; with `native`, return None on reaching a pc it contains
+        (or, with one_block, after the first block)."""
         S = self.state.words
         translator = self.translator
         cache = translator.cache
@@ -132,7 +134,7 @@ class Engine:
                 if icount >= limit:
                     S[PC], S[ICOUNT] = pc, icount
                     return Exit(ExitKind.BUDGET, pc)
-                if native is not None and not first and pc in native:
+                if native is not None and not first and (one_block or pc in native):
                     S[PC], S[ICOUNT] = pc, icount
                     return None
                 first = False

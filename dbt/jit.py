@@ -9,11 +9,14 @@ import ctypes
 from dataclasses import dataclass, field
 
 from backends.llvm.compiler import Compiler
+
+from .exits import GuestFault
 from backends.llvm.dispatch import EMPTY_TAG, JCACHE_ENTRIES, dispatcher_text
 from backends.llvm.lower import LoweringError, Region, lower_region, module_text
 
-MAX_REGION_BLOCKS = 200
-MAX_REGION_OPS = 6000
+MAX_REGION_BLOCKS = 64
+MAX_REGION_OPS = 2000
+WARM_FRACTION = 16  # a block joins a region when it ran at least 1/WARM_FRACTION as often as the root
 
 _DISPATCH = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
@@ -31,10 +34,12 @@ class NativeRegion:
 class JIT:
     """Hot-code compilation and native dispatch for one Engine."""
 
-    def __init__(self, engine, threshold: int = 50) -> None:
+    def __init__(self, engine, eager: bool = False, threshold: int = 50) -> None:
         self.engine = engine
-        self.threshold = threshold
-        self.compiler = Compiler()
+        self.eager = eager          # compile every block before it first runs (the jit tier)
+        self.threshold = 0 if eager else threshold
+        # Eager compilation covers all code, so it compiles fast; hot regions get the optimizer.
+        self.compiler = Compiler(opt=0, codegen_opt=0) if eager else Compiler(opt=2)
         addr = self.compiler.compile(module_text([], dispatcher_text()), ["dbt_dispatch"])["dbt_dispatch"]
         self._dispatch = _DISPATCH(addr)
         self.jcache = (ctypes.c_uint64 * (2 * JCACHE_ENTRIES))()
@@ -82,9 +87,25 @@ class JIT:
         blocks = self.form_region(blk)
         self.compile([blocks])
 
-    def form_region(self, root) -> list:
-        """Blocks reachable from root through direct edges (and call return sites) that have run."""
-        cache = self.engine.translator.cache
+    def ensure(self, pc: int) -> bool:
+        """Eager mode: compile the code at pc (and what it reaches directly) before it runs."""
+        if pc in self.native:
+            return self.reinstall(pc)
+        if pc in self.failed:
+            return False
+        try:
+            root = self.engine.translator.lookup(pc)
+        except GuestFault:
+            return False  # the interpreter reports the fetch fault
+        self.compile([self.form_region(root, static=True)])
+        return pc in self.native
+
+    def form_region(self, root, static: bool = False) -> list:
+        """Blocks reachable from root through direct edges (and call return sites): those that ran
+        often enough, or (static) every one, translating them as needed."""
+        translator = self.engine.translator
+        cache = translator.cache
+        warm = 0 if static else max(1, root.hits // WARM_FRACTION)
         chosen = [root]
         seen = {root.pc}
         ops = len(root.ir.ops)
@@ -100,7 +121,12 @@ class JIT:
                     continue
                 seen.add(pc)
                 nxt = cache.get(pc)
-                if nxt is None or nxt.hits == 0 or ops + len(nxt.ir.ops) > MAX_REGION_OPS:
+                if nxt is None and static and pc not in self.native:
+                    try:
+                        nxt = translator.lookup(pc)
+                    except GuestFault:
+                        continue
+                if nxt is None or nxt.hits < warm or ops + len(nxt.ir.ops) > MAX_REGION_OPS:
                     continue
                 chosen.append(nxt)
                 ops += len(nxt.ir.ops)
@@ -113,7 +139,8 @@ class JIT:
             self._counter += 1
             name = f"r{self._counter}_{blocks[0].pc:x}"
             try:
-                functions.append(lower_region(Region([b.ir for b in blocks], name), self.engine.memory.size))
+                functions.append(lower_region(Region([b.ir for b in blocks], name), self.engine.memory.size,
+                                              self.engine.frontend.regfile.size))
             except LoweringError as e:
                 self.failed.add(blocks[0].pc)
                 self.engine.notes.append(str(e))

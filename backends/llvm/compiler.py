@@ -29,13 +29,13 @@ def host_id() -> str:
 class Compiler:
     """Compiles LLVM IR text to native code in this process."""
 
-    def __init__(self, opt: int = 2) -> None:
+    def __init__(self, opt: int = 2, codegen_opt: int | None = None) -> None:
         _initialize()
         self.opt = opt
         target = llvm.Target.from_default_triple()
         self.target_machine = target.create_target_machine(
             cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
-            opt=opt, reloc="pic", codemodel="small")
+            opt=opt if codegen_opt is None else codegen_opt, reloc="default", codemodel="jitdefault")
         self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
         self._pto = llvm.create_pipeline_tuning_options(speed_level=opt)
         self._lock = threading.Lock()
@@ -44,6 +44,8 @@ class Compiler:
         self.functions_compiled = 0
 
     def _optimize(self, mod) -> None:
+        if self.opt == 0:
+            return
         pb = llvm.create_pass_builder(self.target_machine, self._pto)
         mpm = pb.getModulePassManager()
         mpm.run(mod, pb)

@@ -55,19 +55,20 @@ class Region:
         self.blocks = blocks
         self.name = name
         self.index = {b.pc: i for i, b in enumerate(blocks)}
+        # Where an indirect jump inside the region may stay inside it: the return sites of its calls.
+        self.return_sites = sorted({b.return_to for b in blocks if b.return_to in self.index})
 
 
 class _Fn:
     """Lowers one region into one LLVM function."""
 
-    def __init__(self, region: Region, memsize: int) -> None:
+    def __init__(self, region: Region, memsize: int, state_size: int) -> None:
         self.region = region
         self.memsize = memsize
+        self.state_size = state_size
         self.lines: list[str] = []
         self.tmp = 0
         self.decls: set[str] = set()
-        self.regs_read: dict = {}
-        self.regs_written: dict = {}
         self.exit_edges: list[tuple[str, str, str, str]] = []  # (stub label, kind, pc, icount)
         self.names: dict[Op, str] = {}
         self.cur_label = "entry"
@@ -103,9 +104,6 @@ class _Fn:
         self.emit(f"{p} = getelementptr i8, ptr %state, i64 {slot_offset}")
         return p
 
-    def reg_alloca(self, reg) -> str:
-        return f"%R{reg.offset}"
-
     def intrinsic(self, decl: str) -> None:
         self.decls.add(decl)
 
@@ -118,26 +116,20 @@ class _Fn:
 
     def raise_flags(self, cond: str | None, flags: int) -> None:
         """Accrue FP flags the hardware does not produce (cond: an i1, or None for always)."""
-        old = self.t("xf")
-        new = self.t("xf")
-        self.emit(f"{old} = load i32, ptr %xflags")
+        p = self.state_ptr(FFLAGS * 8)
+        old, new = self.t("xf"), self.t("xf")
+        self.emit(f"{old} = load i64, ptr {p}")
         if cond is None:
-            self.emit(f"{new} = or i32 {old}, {flags}")
+            self.emit(f"{new} = or i64 {old}, {flags}")
         else:
             bits = self.t("xf")
-            self.emit(f"{bits} = select i1 {cond}, i32 {flags}, i32 0")
-            self.emit(f"{new} = or i32 {old}, {bits}")
-        self.emit(f"store i32 {new}, ptr %xflags")
+            self.emit(f"{bits} = select i1 {cond}, i64 {flags}, i64 0")
+            self.emit(f"{new} = or i64 {old}, {bits}")
+        self.emit(f"store i64 {new}, ptr {p}")
 
     # -- driver -------------------------------------------------------------------------------------
     def lower(self) -> str:
         region = self.region
-        for b in region.blocks:
-            for op in b.ops:
-                if op.opcode == "get":
-                    self.regs_read[op.attrs[0]] = True
-                elif op.opcode == "put":
-                    self.regs_written[op.attrs[0]] = True
         body_start = len(self.lines)
         for j, block in enumerate(region.blocks):
             self.lower_block(j, block)
@@ -146,23 +138,15 @@ class _Fn:
         self.prologue()
         self.lines += body
         self.epilogue()
-        head = (f"define i32 @{region.name}(ptr noalias nocapture %state, ptr noalias %mem, "
-                f"ptr noalias nocapture readonly %perm) #0 {{")
+        head = (f"define i32 @{region.name}(ptr noalias nocapture writable dereferenceable({self.state_size}) "
+                f"%state, ptr noalias %mem, ptr noalias nocapture readonly %perm) #0 {{")
         return "\n".join([head, *self.lines, "}"])
 
     def prologue(self) -> None:
         self.label("entry")
-        regs = {**self.regs_read, **self.regs_written}
-        for reg in regs:
-            self.emit(f"{self.reg_alloca(reg)} = alloca {LLTYPE[reg.ty]}")
         self.emit("%ic = alloca i64")
-        self.emit("%xflags = alloca i32")
-        self.emit("store i32 0, ptr %xflags")
-        for reg in regs:
-            p = self.state_ptr(reg.offset)
-            v = self.t("r")
-            self.emit(f"{v} = load {LLTYPE[reg.ty]}, ptr {p}")
-            self.emit(f"store {LLTYPE[reg.ty]} {v}, ptr {self.reg_alloca(reg)}")
+        self.emit(f"%pcp = getelementptr i8, ptr %state, i64 {PC * 8}")
+        self.emit(f"%icp = getelementptr i8, ptr %state, i64 {ICOUNT * 8}")
         for name, slot in (("%pc0", PC), ("%ic0", ICOUNT), ("%limit", ILIMIT)):
             p = self.state_ptr(slot * 8)
             self.emit(f"{name} = load i64, ptr {p}")
@@ -173,32 +157,12 @@ class _Fn:
         self.emit(f"br label %{self.exit_to(ExitKind.MISS, '%pc0', '%ic0')}")
 
     def epilogue(self) -> None:
+        """Each exit stores its own pc and count and returns: no merge block, no phis to coalesce."""
         for stub, kind, pc, ic in self.exit_edges:
             self.label(stub)
-            self.emit("br label %exit")
-        self.label("exit")
-        if not self.exit_edges:
-            self.emit("unreachable")
-            return
-        phis = {"kind": "i32", "pc": "i64", "icount": "i64"}
-        for k, (field, ty) in enumerate(phis.items()):
-            incoming = ", ".join(f"[ {edge[k + 1]}, %{edge[0]} ]" for edge in self.exit_edges)
-            self.emit(f"%exit_{field} = phi {ty} {incoming}")
-        for reg in self.regs_written:
-            v = self.t("w")
-            self.emit(f"{v} = load {LLTYPE[reg.ty]}, ptr {self.reg_alloca(reg)}")
-            self.emit(f"store {LLTYPE[reg.ty]} {v}, ptr {self.state_ptr(reg.offset)}")
-        self.emit(f"store i64 %exit_pc, ptr {self.state_ptr(PC * 8)}")
-        self.emit(f"store i64 %exit_icount, ptr {self.state_ptr(ICOUNT * 8)}")
-        xf, ff, nf = self.t("xf"), self.t("ff"), self.t("ff")
-        fp = self.state_ptr(FFLAGS * 8)
-        self.emit(f"{xf} = load i32, ptr %xflags")
-        self.emit(f"{ff} = load i64, ptr {fp}")
-        x64 = self.t("xf")
-        self.emit(f"{x64} = zext i32 {xf} to i64")
-        self.emit(f"{nf} = or i64 {ff}, {x64}")
-        self.emit(f"store i64 {nf}, ptr {fp}")
-        self.emit("ret i32 %exit_kind")
+            self.emit(f"store i64 {pc}, ptr %pcp")
+            self.emit(f"store i64 {ic}, ptr %icp")
+            self.emit(f"ret i32 {kind}")
 
     def lower_block(self, j: int, block: Block) -> None:
         n = len(block.insns)
@@ -324,28 +288,26 @@ def _cast(f: _Fn, op: Op) -> None:
 def _get(f: _Fn, op: Op) -> None:
     reg = op.attrs[0]
     r = f.t("v")
-    f.emit(f"{r} = load {LLTYPE[reg.ty]}, ptr {f.reg_alloca(reg)}")
+    f.emit(f"{r} = load {LLTYPE[reg.ty]}, ptr {f.state_ptr(reg.offset)}")
     f.names[op] = r
 
 
 def _put(f: _Fn, op: Op) -> None:
     reg = op.attrs[0]
-    f.emit(f"store {LLTYPE[reg.ty]} {f.val(op.args[0])}, ptr {f.reg_alloca(reg)}")
+    f.emit(f"store {LLTYPE[reg.ty]} {f.val(op.args[0])}, ptr {f.state_ptr(reg.offset)}")
 
 
 def _checked_address(f: _Fn, addr: str, size: int, store: bool) -> str:
     """Inline access check; returns the host pointer. Leaves for the interpreter when it fails."""
     npages = f.memsize >> PAGE_SHIFT
-    off, inpage, page, inmem = f.t("a"), f.t("a"), f.t("a"), f.t("a")
+    off, inpage, page, inmem, slot = f.t("a"), f.t("a"), f.t("a"), f.t("a"), f.t("a")
     f.emit(f"{off} = and i64 {addr}, 4095")
     f.emit(f"{inpage} = icmp ule i64 {off}, {4096 - size}")
     f.emit(f"{page} = lshr i64 {addr}, {PAGE_SHIFT}")
     f.emit(f"{inmem} = icmp ult i64 {page}, {npages}")
-    both = f.t("a")
-    f.emit(f"{both} = and i1 {inpage}, {inmem}")
-    f.slow_exit(both)
+    f.emit(f"{slot} = and i64 {page}, {npages - 1}")
     pp, pb, pm, ok = f.t("a"), f.t("a"), f.t("a"), f.t("a")
-    f.emit(f"{pp} = getelementptr i8, ptr %perm, i64 {page}")
+    f.emit(f"{pp} = getelementptr i8, ptr %perm, i64 {slot}")
     f.emit(f"{pb} = load i8, ptr {pp}, !invariant.load !2")
     if store:  # writable (2) and holding no translated code (8)
         f.emit(f"{pm} = and i8 {pb}, 10")
@@ -353,7 +315,10 @@ def _checked_address(f: _Fn, addr: str, size: int, store: bool) -> str:
     else:
         f.emit(f"{pm} = and i8 {pb}, 1")
         f.emit(f"{ok} = icmp ne i8 {pm}, 0")
-    f.slow_exit(ok)
+    both, allok = f.t("a"), f.t("a")
+    f.emit(f"{both} = and i1 {inpage}, {inmem}")
+    f.emit(f"{allok} = and i1 {both}, {ok}")
+    f.slow_exit(allok)
     hp = f.t("hp")
     f.emit(f"{hp} = getelementptr i8, ptr %mem, i64 {addr}")
     return hp
@@ -678,12 +643,10 @@ def _mxcsr_flags(f: _Fn) -> str:
 
 def _getflags(f: _Fn, op: Op) -> None:
     hw = _mxcsr_flags(f)
-    st, st32, xf, r1, r = f.t("g"), f.t("g"), f.t("g"), f.t("g"), f.t("g")
+    st, st32, r = f.t("g"), f.t("g"), f.t("g")
     f.emit(f"{st} = load i64, ptr {f.state_ptr(FFLAGS * 8)}")
     f.emit(f"{st32} = trunc i64 {st} to i32")
-    f.emit(f"{xf} = load i32, ptr %xflags")
-    f.emit(f"{r1} = or i32 {st32}, {xf}")
-    f.emit(f"{r} = or i32 {r1}, {hw}")
+    f.emit(f"{r} = or i32 {st32}, {hw}")
     f.names[op] = r
 
 
@@ -694,7 +657,6 @@ def _setflags(f: _Fn, op: Op) -> None:
     f.emit(f"{v} = and i32 {f.val(op.args[0])}, 31")
     f.emit(f"{v64} = zext i32 {v} to i64")
     f.emit(f"store i64 {v64}, ptr {f.state_ptr(FFLAGS * 8)}")
-    f.emit("store i32 0, ptr %xflags")
     m, cleared = f.t("m"), f.t("m")
     f.emit("call void @llvm.x86.sse.stmxcsr(ptr %mx) strictfp")
     f.emit(f"{m} = load i32, ptr %mx")
@@ -746,7 +708,8 @@ def _goto_ind(f: _Fn, op: Op) -> None:
     target = f.val(op.args[0])
     n = len(f.block.insns)
     out = f.exit_to(ExitKind.NEXT, target, f.ic_now(n))
-    cases = " ".join(f"i64 {signed_literal(b.pc, I64)}, label %b{j}" for j, b in enumerate(f.region.blocks))
+    sites = f.region.return_sites
+    cases = " ".join(f"i64 {signed_literal(pc, I64)}, label %b{f.region.index[pc]}" for pc in sites)
     f.emit(f"switch i64 {target}, label %{out} [ {cases} ]")
 
 
@@ -776,9 +739,9 @@ ATTRIBUTES = 'attributes #0 = { nounwind strictfp "frame-pointer"="none" }'
 METADATA = '!0 = !{!"branch_weights", i32 1, i32 2000}\n!1 = !{!"branch_weights", i32 2000, i32 1}\n!2 = !{}'
 
 
-def lower_region(region: Region, memsize: int) -> tuple[str, set[str]]:
+def lower_region(region: Region, memsize: int, state_size: int) -> tuple[str, set[str]]:
     """The LLVM function text of a region and the declarations it needs."""
-    fn = _Fn(region, memsize)
+    fn = _Fn(region, memsize, state_size)
     text = fn.lower()
     # %mx: a scratch slot for MXCSR reads and writes.
     text = text.replace("entry:\n", "entry:\n  %mx = alloca i32\n", 1)
