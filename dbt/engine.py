@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from backends.interp import InterpEnv
 
-from .exits import Access, ExitKind, GuestFault
+from .exits import Access, ExitKind, GuestFault, GuestTrap
 from .frontend import Frontend
 from .memory import GuestMemory
 from .state import EXIT_ARG, EXIT_INFO, ICOUNT, ILIMIT, PC, CPUState
@@ -163,6 +163,10 @@ class Engine:
                 pc = nxt
         except GuestFault as fault:
             return self._fault(blk, fault, pc, icount)
+        except GuestTrap as trap:
+            done = _faulting_insn(blk, trap)
+            S[PC], S[ICOUNT] = blk.pcs[done], icount + done
+            return Exit(trap.kind, blk.pcs[done], raw=blk.ir.insns[done].raw)
 
     def _block_exit(self, blk, pc: int, icount: int) -> Exit:
         S = self.state.words

@@ -37,3 +37,11 @@ class GuestFault(Exception):
         self.addr = addr
         self.access = access
         self.size = size
+
+
+class GuestTrap(Exception):
+    """The current guest instruction traps (an IR trap_if fired) with this exit kind."""
+
+    def __init__(self, kind: ExitKind) -> None:
+        super().__init__(kind.name)
+        self.kind = kind

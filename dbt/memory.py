@@ -149,6 +149,11 @@ class GuestMemory:
         self._check(addr, size, PROT_READ, Access.READ)
         return int.from_bytes(self.arena[addr:addr + size], "little")
 
+    def load_for_write(self, addr: int, size: int) -> int:
+        """The load of a read-modify-write access: checked for write permission, faults as a write."""
+        self._check(addr, size, PROT_WRITE, Access.WRITE)
+        return int.from_bytes(self.arena[addr:addr + size], "little")
+
     def store(self, addr: int, size: int, value: int) -> bool:
         """A little-endian guest store, checked; True if it wrote bytes that had been translated."""
         code = self._check(addr, size, PROT_WRITE, Access.WRITE)

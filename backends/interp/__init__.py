@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from types import CodeType, FunctionType
 
+from dbt.exits import ExitKind, GuestTrap
 from dbt.helpers import HELPERS
 from dbt.ir.block import Block
 from dbt.memory import GuestMemory
@@ -15,6 +16,10 @@ from dbt.state import CPUState
 from . import fpops
 from .codegen import generate
 from .semantics import BINARY
+
+
+def _trap(kind: int) -> GuestTrap:
+    return GuestTrap(ExitKind(kind))
 
 
 class CompiledBlock:
@@ -45,7 +50,8 @@ class InterpEnv:
             "S": state.words,
             "MB": memory.view8, "MH": memory.view16, "MI": memory.view32, "MQ": memory.view64,
             "P": memory.perm, "LIM": memory.size,
-            "LD": memory.load, "ST": memory.store,
+            "LD": memory.load, "LDW": memory.load_for_write, "ST": memory.store,
+            "TRAP": _trap,
             "SF": fpops, "DIV": BINARY,
         }
         for name, h in HELPERS.items():

@@ -229,10 +229,16 @@ def _mem_parts(g: _Gen, ty: Ty) -> tuple[str, int, int]:
 def _load(g: _Gen, op: Op) -> None:
     view, align, size = _mem_parts(g, op.ty)
     a = g.val(op.args[0])
-    g.need("LD")
+    slow, need = ("LDW", 2) if op.attrs[0] else ("LD", 1)  # for_write: needs write permission
+    g.need(slow)
     shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
     aligned = f"not {a} & {align} and " if align else ""
-    g.define(op, f"{view}[{a}{shift}] if {aligned}{a} < LIM and P[{a} >> 12] & 1 else LD({a}, {size})")
+    g.define(op, f"{view}[{a}{shift}] if {aligned}{a} < LIM and P[{a} >> 12] & {need} else {slow}({a}, {size})")
+
+
+def _trap_if(g: _Gen, op: Op) -> None:
+    g.need("TRAP")
+    g.emit(f"if {g.val(op.args[0])}: raise TRAP({int(op.attrs[0])})")
 
 
 def _store(g: _Gen, op: Op) -> None:
@@ -370,7 +376,7 @@ LOWER = {
                                   "udiv", "sdiv", "urem", "srem")},
     "cmp": _cmp, "select": _select,
     "zext": _cast, "sext": _cast, "trunc": _cast, "bitcast": _cast,
-    "get": _get, "put": _put, "load": _load, "store": _store,
+    "get": _get, "put": _put, "load": _load, "store": _store, "trap_if": _trap_if,
     "fadd": _fbinary, "fsub": _fbinary, "fmul": _fbinary, "fdiv": _fbinary,
     "fsqrt": _fsqrt, "fma": _fma, "fmin": _fminmax, "fmax": _fminmax, "fcmp": _fcmp,
     "fcvt": _fcvt, "f2i": _f2i, "i2f": _i2f, "fround": _fround,

@@ -208,7 +208,8 @@ class _Fn:
         bad = self.t("bad")
         self.emit(f"{bad} = icmp ne i64 {frm}, 0")
         cont = self.new_label("c")
-        out = self.exit_to(ExitKind.NEXT, signed_literal(next_pc, I64), self.ic_now(self.insn_index + 1))
+        # SLOW, not NEXT: the dispatcher must not run more native code in this rounding mode.
+        out = self.exit_to(ExitKind.SLOW, signed_literal(next_pc, I64), self.ic_now(self.insn_index + 1))
         self.emit(f"br i1 {bad}, label %{out}, label %{cont}, !prof !0")
         self.label(cont)
 
@@ -297,7 +298,7 @@ def _put(f: _Fn, op: Op) -> None:
     f.emit(f"store {LLTYPE[reg.ty]} {f.val(op.args[0])}, ptr {f.state_ptr(reg.offset)}")
 
 
-def _checked_address(f: _Fn, addr: str, size: int, store: bool) -> str:
+def _checked_address(f: _Fn, addr: str, size: int, store: bool, for_write: bool = False) -> str:
     """Inline access check; returns the host pointer. Leaves for the interpreter when it fails."""
     npages = f.memsize >> PAGE_SHIFT
     off, inpage, page, inmem, slot = f.t("a"), f.t("a"), f.t("a"), f.t("a"), f.t("a")
@@ -312,8 +313,8 @@ def _checked_address(f: _Fn, addr: str, size: int, store: bool) -> str:
     if store:  # writable (2) and holding no translated code (8)
         f.emit(f"{pm} = and i8 {pb}, 10")
         f.emit(f"{ok} = icmp eq i8 {pm}, 2")
-    else:
-        f.emit(f"{pm} = and i8 {pb}, 1")
+    else:  # readable (1), or writable (2) for the load of a read-modify-write
+        f.emit(f"{pm} = and i8 {pb}, {2 if for_write else 1}")
         f.emit(f"{ok} = icmp ne i8 {pm}, 0")
     both, allok = f.t("a"), f.t("a")
     f.emit(f"{both} = and i1 {inpage}, {inmem}")
@@ -325,10 +326,17 @@ def _checked_address(f: _Fn, addr: str, size: int, store: bool) -> str:
 
 
 def _load(f: _Fn, op: Op) -> None:
-    hp = _checked_address(f, f.val(op.args[0]), op.ty.bytes, False)
+    hp = _checked_address(f, f.val(op.args[0]), op.ty.bytes, False, op.attrs[0])
     r = f.t("v")
     f.emit(f"{r} = load {LLTYPE[op.ty]}, ptr {hp}, align 1")
     f.names[op] = r
+
+
+def _trap_if(f: _Fn, op: Op) -> None:
+    out = f.exit_to(op.attrs[0], signed_literal(f.insn_pc, I64), f.ic_now(f.insn_index))
+    cont = f.new_label("c")
+    f.emit(f"br i1 {f.val(op.args[0])}, label %{out}, label %{cont}, !prof !0")
+    f.label(cont)
 
 
 def _store(f: _Fn, op: Op) -> None:
@@ -565,7 +573,10 @@ def _f2i(f: _Fn, op: Op) -> None:
     safe = f.t("c")
     f.emit(f"{safe} = select i1 {inrange}, {lt} {r}, {lt} {_float_literal(0.0, src)}")
     conv = f.t("c")
-    f.emit(f"{conv} = {'fptosi' if signed else 'fptoui'} {lt} {safe} to {it}")
+    kind = "fptosi" if signed else "fptoui"  # constrained: no spurious flags from the u64 lowering
+    f.intrinsic(f"declare {it} @llvm.experimental.constrained.{kind}.i{bits}.{FSUF[src]}({lt}, metadata)")
+    f.emit(f"{conv} = call {it} @llvm.experimental.constrained.{kind}.i{bits}.{FSUF[src]}({lt} {safe}, "
+           f"{EXC}) strictfp")
     neg = f.t("c")
     f.emit(f"{neg} = fcmp olt {lt} {a}, {_float_literal(0.0, src)}")
     mn = signed_literal(1 << (bits - 1), dst) if signed else "0"
@@ -666,6 +677,9 @@ def _setflags(f: _Fn, op: Op) -> None:
 
 
 def _getround(f: _Fn, op: Op) -> None:
+    if not f.pending_round_check:  # native code only runs in round-to-nearest (see dispatch.py)
+        f.names[op] = "0"
+        return
     v, r = f.t("g"), f.t("g")
     f.emit(f"{v} = load i64, ptr {f.state_ptr(FRM * 8)}")
     f.emit(f"{r} = trunc i64 {v} to i32")
@@ -727,7 +741,7 @@ LOWER = {
                                   "udiv", "sdiv", "urem", "srem")},
     "cmp": _cmp, "select": _select,
     "zext": _cast, "sext": _cast, "trunc": _cast, "bitcast": _cast,
-    "get": _get, "put": _put, "load": _load, "store": _store,
+    "get": _get, "put": _put, "load": _load, "store": _store, "trap_if": _trap_if,
     "fadd": _fbinary, "fsub": _fbinary, "fmul": _fbinary, "fdiv": _fbinary, "fsqrt": _fsqrt, "fma": _fma,
     "fmin": _fminmax, "fmax": _fminmax, "fcmp": _fcmp, "fcvt": _fcvt, "f2i": _f2i, "i2f": _i2f,
     "fround": _fround, "getflags": _getflags, "setflags": _setflags, "getround": _getround,

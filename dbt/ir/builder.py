@@ -142,10 +142,20 @@ class IRBuilder:
     def bitcast(self, v: Value, ty: Ty) -> Value: return self._cast("bitcast", v, ty)
 
     # -- memory ---------------------------------------------------------------------------------
-    def load(self, ty: Ty, addr: Value | int) -> Op:
+    def load(self, ty: Ty, addr: Value | int, for_write: bool = False) -> Op:
+        """A guest load; for_write marks the load half of a read-modify-write (atomic) access."""
         addr = self._as_value(addr, I64)
         _check(addr.ty is I64, f"load address is {addr.ty}, not i64")
-        return self.emit("load", ty, (addr,))
+        return self.emit("load", ty, (addr,), (bool(for_write),))
+
+    def trap_if(self, cond: Value, kind: int) -> None:
+        """Leave before the current instruction with `kind` when cond holds (emit before any put)."""
+        _check(cond.ty is I1, f"trap_if condition is {cond.ty}, not i1")
+        if isinstance(cond, Const):
+            if cond.value:
+                self.exit(kind, self.block.insns[-1].pc, self.block.insns[-1].pc)
+            return
+        self.emit("trap_if", None, (cond,), (kind,))
 
     def store(self, addr: Value | int, value: Value) -> None:
         addr = self._as_value(addr, I64)

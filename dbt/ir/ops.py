@@ -56,8 +56,12 @@ _TABLE: list[OpInfo] = [
            "zero/sign extension, truncation, and reinterpretation between an int and a float of one width"),
     OpInfo("get", 0, ("reg",), READS, "attr", "read a guest register"),
     OpInfo("put", 1, ("reg",), WRITES, "none", "write a guest register"),
-    OpInfo("load", 1, (), MEMORY, "attr", "little-endian guest memory load of op.ty from an i64 address"),
+    OpInfo("load", 1, ("for_write",), MEMORY, "attr",
+           "little-endian guest memory load of op.ty from an i64 address; for_write: the load of a "
+           "read-modify-write (atomic) access, which needs write permission and faults as a write"),
     OpInfo("store", 2, (), MEMORY, "none", "little-endian guest memory store (address, value)"),
+    OpInfo("trap_if", 1, ("kind",), MEMORY, "none",
+           "leave the block before the current instruction with an ExitKind (e.g. UNDEF) if the i1 is set"),
     *_rows(" ".join(FP_BINARY), 2, ("rm",), WRITES, "same",
            "IEEE arithmetic with a rounding mode; accrues FP flags; a NaN result is the default NaN"),
     OpInfo("fsqrt", 1, ("rm",), WRITES, "same", "IEEE square root"),

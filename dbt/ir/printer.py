@@ -31,7 +31,7 @@ def operand_types(opcode: str, ty: Ty | None, args: tuple[Value, ...], attrs: tu
         return [I64, ty]
     if opcode in ("select",):
         return [I1, ty, ty]
-    if opcode == "br":
+    if opcode in ("br", "trap_if"):
         return [I1]
     if opcode in ("cmp", "fcmp"):
         known = next((a.ty for a in args if not isinstance(a, Const)), None)
@@ -109,6 +109,10 @@ def format_op(op: Op, names: _Names, insn_text: str = "") -> str:
         return f"br {args[0]}, {a[0]:#x}, {a[1]:#x}"
     if code == "exit":
         return f"exit {ExitKind(a[0]).name.lower()}, {a[1]:#x}, {a[2]:#x}"
+    if code == "trap_if":
+        return f"trap_if {args[0]}, {ExitKind(a[0]).name.lower()}"
+    if code == "load" and a[0]:
+        return f"{names.define(op)} = load.{op.ty}.for_write {args[0]}"
     text = _mnemonic(op) + (" " + ", ".join(args) if args else "")
     if op.ty is not None and code != "store":
         return f"{names.define(op)} = {text}"

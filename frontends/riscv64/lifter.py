@@ -24,8 +24,10 @@ Decoder = Callable[[int], Args]
 
 # key -> (field decoder, semantic function); key is Capstone's name without ordering suffixes.
 SEMANTICS: dict[str, tuple[Decoder, LiftFn]] = {}
-# compressed key -> (key of the 32-bit instruction it expands to, compressed field decoder)
-COMPRESSED: dict[str, tuple[str, Decoder]] = {}
+# compressed key -> (key of the 32-bit instruction it expands to, compressed field decoder, reserved)
+COMPRESSED: dict[str, tuple[str, Decoder, Callable[[Args], bool] | None]] = {}
+# Encodings Capstone does not decode although the spec defines them: (mask, match, key).
+CAPSTONE_GAPS: list[tuple[int, int, str]] = []
 
 BOX32 = 0xFFFFFFFF00000000
 CANONICAL_NAN32 = 0x7FC00000
@@ -48,8 +50,15 @@ def family(fields: Decoder, make: Callable[..., LiftFn], members: dict[str, tupl
         insn(key, fields=fields)(make(*params))
 
 
-def compressed(key: str, expands_to: str, fields: Decoder) -> None:
-    COMPRESSED[key] = (expands_to, fields)
+def compressed(key: str, expands_to: str, fields: Decoder,
+               reserved: Callable[[Args], bool] | None = None) -> None:
+    """Register a compressed instruction; `reserved` says which of its operand values are illegal."""
+    COMPRESSED[key] = (expands_to, fields, reserved)
+
+
+def capstone_gap(mask: int, match: int, key: str) -> None:
+    """Decode words with (word & mask) == match as `key` where Capstone gives up on them."""
+    CAPSTONE_GAPS.append((mask, match, key))
 
 
 class Ctx:
@@ -140,28 +149,53 @@ class Lifter:
         code = fetch(pc, max_insns * 4)
         end = pc + len(code)
         at = pc
-        for ins in self.cs.disasm(code, pc):
-            if b.terminated or len(block.insns) >= max_insns:
+        full = False
+        while not b.terminated and not full and at < end:
+            for ins in self.cs.disasm(code[at - pc:], at, max_insns - len(block.insns)):
+                raw = code[at - pc: at - pc + ins.size]
+                self._lift(ctx, at, raw, f"{ins.mnemonic} {ins.op_str}".strip(), KEYS.get(ins.id, "invalid"))
+                at += ins.size
+                full = len(block.insns) >= max_insns
+                if b.terminated or full:
+                    break
+            else:  # Capstone stopped at `at`: a defined encoding it does not know, or the block's end
+                if at < end and self._lift_gap(ctx, code, pc, at):
+                    at += 4
+                    full = len(block.insns) >= max_insns
+                    continue
                 break
-            at = ins.address
-            size = ins.size
-            raw = code[at - pc: at - pc + size]
-            b.insn(at, size, raw, f"{ins.mnemonic} {ins.op_str}".strip())
-            ctx.pc, ctx.size = at, size
-            _lift_one(ctx, KEYS.get(ins.id, "invalid"), int.from_bytes(raw, "little"))
-            at += size
         if not b.terminated:
-            if len(block.insns) >= max_insns:
+            if full:
                 b.goto(at)
             else:
                 _stopped_at(b, ctx, code, pc, at, end)
         return block
 
+    def _lift(self, ctx: Ctx, at: int, raw: bytes, text: str, key: str) -> None:
+        ctx.b.insn(at, len(raw), raw, text)
+        ctx.pc, ctx.size = at, len(raw)
+        _lift_one(ctx, key, int.from_bytes(raw, "little"))
+
+    def _lift_gap(self, ctx: Ctx, code: bytes, pc: int, at: int) -> bool:
+        """Lift the instruction at `at` from CAPSTONE_GAPS if Capstone stopped on a defined encoding."""
+        raw = code[at - pc: at - pc + 4]
+        if len(raw) < 4 or raw[0] & 3 != 3:
+            return False
+        word = int.from_bytes(raw, "little")
+        for mask, match, key in CAPSTONE_GAPS:
+            if word & mask == match:
+                self._lift(ctx, at, raw, f"{key.replace('_', '.')} (.insn {word:#010x})", key)
+                return True
+        return False
+
 
 def _lift_one(ctx: Ctx, key: str, word: int) -> None:
     comp = COMPRESSED.get(key)
     if comp is not None:
-        key, decode = comp
+        key, decode, reserved = comp
+        if reserved is not None and reserved(decode(word)):
+            ctx.undefined()
+            return
     else:
         entry = SEMANTICS.get(key)
         if entry is None:

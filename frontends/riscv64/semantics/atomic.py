@@ -28,7 +28,7 @@ def store_conditional(ty):
         b = ctx.b
         addr = ctx.x(a.rs1)
         ok = b.cmp("eq", b.get(RESERVATION), addr)
-        old = b.load(ty, addr)
+        old = b.load(ty, addr, for_write=True)
         b.store(addr, b.select(ok, b.trunc(ctx.x(a.rs2), ty), old))
         b.put(RESERVATION, Const(I64, NO_RESERVATION))
         ctx.set_x(a.rd, b.zext(b.select(ok, Const(I64, 0), Const(I64, 1)), I64))
@@ -59,7 +59,7 @@ def amo(op: str, ty):
     def lift(ctx: Ctx, a: f.Args) -> None:
         b = ctx.b
         addr = ctx.x(a.rs1)
-        old = b.load(ty, addr)
+        old = b.load(ty, addr, for_write=True)  # an AMO faults as a store
         b.store(addr, combine(b, old, b.trunc(ctx.x(a.rs2), ty)))
         ctx.set_x(a.rd, b.sext(old, I64))
     return lift

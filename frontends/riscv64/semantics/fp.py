@@ -2,12 +2,13 @@
 conversions and moves. Single-precision values are NaN-boxed in the 64-bit FP registers."""
 from __future__ import annotations
 
+from dbt.exits import ExitKind
 from dbt.ir.block import Const
 from dbt.ir.ops import DYN
 from dbt.ir.types import F32, F64, I32, I64
 
 from .. import fields as f
-from ..lifter import Ctx, family
+from ..lifter import Ctx, capstone_gap, family
 
 _SIGN = {F32: 1 << 31, F64: 1 << 63}
 _INT = {F32: I32, F64: I64}
@@ -15,8 +16,11 @@ _FMT = {"s": F32, "d": F64}
 
 
 def _rm(ctx: Ctx, a: f.Args) -> int | None:
-    """The instruction's rounding mode for the IR, or None (after ending the block) if it is reserved."""
+    """The instruction's rounding mode for the IR, or None (after ending the block) if it is reserved.
+    A dynamic rounding mode is illegal while frm holds a reserved value (5, 6 or 7)."""
     if a.rm == 7:
+        b = ctx.b
+        b.trap_if(b.cmp("ugt", b.getround(), Const(I32, 4)), ExitKind.UNDEF)
         return DYN
     if a.rm > 4:
         ctx.undefined()
@@ -189,3 +193,8 @@ for _s, _ty in _FMT.items():
 family(f.r_type, convert, {"fcvt_s_d": (F64, F32), "fcvt_d_s": (F32, F64)})
 family(f.r_type, move_to_int, {"fmv_x_w": (F32,), "fmv_x_d": (F64,)})
 family(f.r_type, move_from_int, {"fmv_w_x": (F32,), "fmv_d_x": (F64,)})
+
+# Capstone decodes these exact conversions only with rm = 000, but every rm value is defined.
+capstone_gap(0xFFF0007F, 0xD2000053, "fcvt_d_w")
+capstone_gap(0xFFF0007F, 0xD2100053, "fcvt_d_wu")
+capstone_gap(0xFFF0007F, 0x42000053, "fcvt_d_s")
