@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strace", action="store_true", help="print every system call on stderr")
     run.add_argument("--trace", action="store_true", help="print every executed block on stderr")
     run.add_argument("--stats", action="store_true", help="print execution statistics on stderr at exit")
+    run.add_argument("--stats-json", metavar="FILE",
+                     help="write the statistics and the final registers as JSON to FILE at exit")
     run.add_argument("--max-insns", type=_int, metavar="N", help="stop after N guest instructions")
     run.add_argument("--isa", help="the guest ISA (default: from the ELF header)")
     run.add_argument("program", help="the guest executable")
@@ -71,9 +73,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     if args.trace:
         proc.engine.trace = lambda blk: sys.stderr.write(f"block {blk.pc:#x} ({blk.n} insns)\n")
+    started_as = os.getpid()
     status = proc.run(args.max_insns)
+    if os.getpid() != started_as:  # a forked guest child ends here too: its parent reports
+        return status
     if args.stats:
         sys.stderr.write(proc.engine.stats_text())
+    if args.stats_json:
+        import json
+        with open(args.stats_json, "w") as f:
+            json.dump({**proc.engine.stats(), "status": status, "registers": proc.state.snapshot()}, f, indent=1)
     return status
 
 

@@ -68,6 +68,18 @@ class Engine:
     def icount(self) -> int:
         return self.state.icount
 
+    def stats(self) -> dict:
+        """Execution statistics: the exact guest instruction count, translation and tier figures."""
+        tr = self.translator
+        out = {"guest_instructions": self.icount, "blocks_translated": tr.blocks_translated,
+               "blocks_invalidated": tr.invalidations, "tier": self.tier,
+               "seconds_interpreter": round(self.time_interp, 6)}
+        if self.jit is not None:
+            c = self.jit.compiler
+            out.update(regions_compiled=self.jit.regions_compiled, seconds_llvm=round(c.compile_seconds, 6),
+                       seconds_native=round(self.time_native, 6))
+        return out
+
     def stats_text(self) -> str:
         """The --stats report: exact guest instruction count, translations, time per tier."""
         tr = self.translator

@@ -140,3 +140,18 @@ def run_qemu(binary: str | os.PathLike, args: Sequence[str] = (), stdin: bytes =
                           cwd=cwd, timeout=timeout, preexec_fn=preexec)
     status = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
     return Result(proc.stdout, proc.stderr, status)
+
+
+def run_dbt(binary: str | os.PathLike, args: Sequence[str] = (), stdin: bytes = b"",
+            env: Mapping[str, str] | None = None, tier: str = "interp", options: Sequence[str] = (),
+            cwd: str | os.PathLike | None = None, timeout: float = 600) -> Result:
+    """Run a guest binary under `dbt run --tier TIER` (same Result as run_qemu); the guest gets env
+    exactly, as under run_qemu (this checkout's dbt is imported without touching the environment)."""
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    launcher = f"import sys; sys.path.insert(0, {root!r}); from dbt.cli import main; main()"
+    cmd = [sys.executable, "-c", launcher, "run", "--tier", tier, *options, os.fspath(binary), *args]
+    p = subprocess.run(cmd, input=stdin, capture_output=True, env=dict(DEFAULT_ENV if env is None else env),
+                       cwd=cwd, timeout=timeout)
+    status = p.returncode if p.returncode >= 0 else 128 - p.returncode
+    return Result(p.stdout, p.stderr, status)
