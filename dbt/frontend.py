@@ -35,6 +35,14 @@ class LinuxABI:
     uname_machine: str                    # uname().machine
     tls_reg: str | None = None            # register set by clone(CLONE_SETTLS)
     extra_auxv: dict[int, int] = field(default_factory=dict)
+    # Where the kernel ABI differs between ISAs (the defaults are riscv64's, mostly asm-generic):
+    # clone's argument order (x86-64: ("flags", "stack", "parent_tid", "child_tid", "tls"))
+    clone_args: tuple[str, ...] = ("flags", "stack", "parent_tid", "tls", "child_tid")
+    sigaction_restorer: bool = False      # struct sigaction has sa_restorer (aarch64, x86-64: True)
+    stat_layout: str = "generic"          # struct stat: "generic" (riscv64, aarch64) or "x86_64"
+    # O_* values that differ from asm-generic (aarch64: {"O_DIRECTORY": 0o40000, "O_NOFOLLOW": 0o100000,
+    # "O_DIRECT": 0o200000, "O_LARGEFILE": 0o400000})
+    open_flags: dict[str, int] = field(default_factory=dict)
 
 
 class Frontend(ABC):

@@ -2,10 +2,21 @@
 
 A handler takes the process and the six raw argument registers and returns the result (a negative
 errno for failure); it may also raise OSError (turned into -errno) or GuestFault (-EFAULT). Importing
-this package registers every handler module.
+this package registers every handler module:
+
+    basic     exit, the first calls every program makes
+    fileio    descriptors: read/write and friends, dup, fcntl, ioctl, pipes, poll/select
+    files     paths: open, stat, directories, links, permissions, cwd (through dbt.linux.fs)
+    mm        brk, mmap, munmap, mprotect, mremap, madvise
+    procs     clone (fork, vfork), execve, wait, identity, resource limits, process groups
+    signals   dispositions, masks, kill
+    misc      time, uname, sysinfo, getrandom, futex, scheduling, prctl
 """
 from __future__ import annotations
 
+import errno
+import os
+import struct
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
@@ -13,8 +24,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[..., int]
 SYSCALLS: dict[str, Handler] = {}
-# How --strace prints each argument: a string of kinds, one per argument, e.g. "dsx"
-# (d: signed decimal, x: hex, s: guest C string, p: path, o: octal, f: fd); default all hex.
+# How --strace prints each argument: a string of kinds, one per argument, e.g. "fbd", optionally
+# followed by "=" and the kind of the result (default: signed decimal). The kinds are listed in
+# dbt/linux/syscalls/strace.py (d: signed decimal, x: hex, s: C string, p: path, f: fd, o: octal, ...).
 SIGNATURES: dict[str, str] = {}
 
 
@@ -36,4 +48,78 @@ def signed(v: int, bits: int = 64) -> int:
     return v - (1 << bits) if v >> (bits - 1) else v
 
 
-from . import basic  # noqa: E402,F401  (registers handlers)
+def fail(err: int) -> OSError:
+    """An OSError a handler can raise for -err."""
+    return OSError(err, os.strerror(err))
+
+
+# -- guest memory helpers for handlers ------------------------------------------------------------
+def get(p: LinuxProcess, addr: int, fmt: str) -> tuple:
+    """Unpack a little-endian struct from guest memory (GuestFault if unreadable)."""
+    return struct.unpack("<" + fmt, p.memory.read(addr, struct.calcsize("<" + fmt)))
+
+
+def put(p: LinuxProcess, addr: int, fmt: str, *values) -> None:
+    """Pack a little-endian struct into guest memory (GuestFault if unwritable)."""
+    p.memory.write(addr, struct.pack("<" + fmt, *values))
+
+
+def get_u32(p: LinuxProcess, addr: int) -> int:
+    return int.from_bytes(p.memory.read(addr, 4), "little")
+
+
+def get_u64(p: LinuxProcess, addr: int) -> int:
+    return int.from_bytes(p.memory.read(addr, 8), "little")
+
+
+def cstr(p: LinuxProcess, addr: int) -> bytes:
+    """A guest path or string argument (ENAMETOOLONG past PATH_MAX like the kernel)."""
+    from ...exits import GuestFault
+    try:
+        return p.memory.read_cstr(addr, 4096)
+    except GuestFault as f:
+        if f.addr < addr + 4096:
+            raise
+        raise fail(errno.ENAMETOOLONG) from None  # no NUL within PATH_MAX bytes
+
+
+def strv(p: LinuxProcess, addr: int, limit: int = 1 << 17) -> list[bytes]:
+    """A NULL-terminated array of guest strings (argv, envp); NULL itself is an empty array."""
+    out: list[bytes] = []
+    if addr == 0:
+        return out
+    while True:
+        ptr = get_u64(p, addr + 8 * len(out))
+        if ptr == 0:
+            return out
+        if len(out) >= limit:
+            raise fail(errno.E2BIG)
+        out.append(p.memory.read_cstr(ptr, 1 << 17))
+
+
+def writable_span(p: LinuxProcess, addr: int, length: int) -> int:
+    """How many bytes from addr (at most length) the guest may write, EFAULT if none are."""
+    return _span(p, addr, length, 2)
+
+
+def readable_span(p: LinuxProcess, addr: int, length: int) -> int:
+    return _span(p, addr, length, 1)
+
+
+def _span(p: LinuxProcess, addr: int, length: int, need: int) -> int:
+    if length <= 0:
+        return 0
+    mem = p.memory
+    end = addr + length
+    a = addr
+    while a < end:
+        if not mem.prot_at(a) & need:
+            break
+        a = (a | 0xFFF) + 1
+    n = min(a, end) - addr
+    if n <= 0:
+        raise fail(errno.EFAULT)
+    return n
+
+
+from . import basic, fileio, files, misc, mm, procs, signals  # noqa: E402,F401  (registers handlers)
