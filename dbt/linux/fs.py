@@ -94,8 +94,8 @@ class OpenFlags:
         return out
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
+libc = ctypes.CDLL(None, use_errno=True)  # the host C library, for calls Python's os module lacks
+libc.syscall.restype = ctypes.c_long
 
 
 class _OpenHow(ctypes.Structure):
@@ -110,7 +110,7 @@ def openat2(dirfd: int, path: bytes, flags: int, mode: int, resolve: int) -> int
     """The openat2 system call; OSError on failure (ENOSYS where the kernel lacks it)."""
     how = _OpenHow(flags, mode if flags & (os.O_CREAT | getattr(os, "O_TMPFILE", 0)) else 0, resolve)
     for _ in range(16):  # EAGAIN: a concurrent rename raced the resolution; the kernel asks for a retry
-        fd = _libc.syscall(ctypes.c_long(SYS_OPENAT2), ctypes.c_long(dirfd), ctypes.c_char_p(path),
+        fd = libc.syscall(ctypes.c_long(SYS_OPENAT2), ctypes.c_long(dirfd), ctypes.c_char_p(path),
                            ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how)))
         if fd >= 0:
             return fd

@@ -85,8 +85,9 @@ class LinuxProcess:
         to what the guest expects (SIGINT, SIGPIPE and SIGXFSZ default rather than Python's)."""
         inherited = _take_exec_state(env)
         self.root = root
+        host_path = os.path.abspath(path)  # before the file system view may chdir into the root
         self.fs = fs.FileSystem(root)
-        data = read_program(path, self.fs)
+        data = read_program(host_path, self.fs)
         try:
             self.frontend = pick_frontend(data, path, isa)
         except elf.ElfError as e:
@@ -97,12 +98,12 @@ class LinuxProcess:
         self.memory = self.engine.memory
         self.state = self.engine.state
         self.path = path
-        self.fs.set_exe(path)
+        self.fs.set_exe(host_path)
         self.exe_path = self.fs.exe_host
         self.strace = strace
         self.stderr = stderr if stderr is not None else sys.stderr
-        self.exec_options = exec_options if exec_options is not None else \
-            ["--tier", tier, *(["--root", root] if root is not None else []), *(["--strace"] if strace else [])]
+        self.exec_options = _absolute_root(exec_options, self.fs.root) if exec_options is not None else \
+            ["--tier", tier, *(["--root", self.fs.root] if root is not None else []), *(["--strace"] if strace else [])]
         self.owns_host = exec_options is not None
         self.forked = False  # this is a child dbt forked for the guest (clone/fork/vfork)
         self.clear_child_tid = 0
@@ -324,6 +325,17 @@ class LinuxProcess:
 
 
 _MAPPED = bytes(1 if b & PROT_RWX else 0 for b in range(256))
+
+
+def _absolute_root(options: list[str], root: str | None) -> list[str]:
+    """exec options with --root made absolute (the guest may chdir before it calls execve)."""
+    out = list(options)
+    for i, opt in enumerate(out):
+        if opt == "--root" and i + 1 < len(out) and root is not None:
+            out[i + 1] = root
+        elif opt.startswith("--root=") and root is not None:
+            out[i] = "--root=" + root
+    return out
 
 
 def _nofile_limit() -> tuple[int, int]:

@@ -48,6 +48,12 @@ def signed(v: int, bits: int = 64) -> int:
     return v - (1 << bits) if v >> (bits - 1) else v
 
 
+def id_arg(v: int) -> int:
+    """A uid_t/gid_t argument for Python's os calls: (u32)-1 means "unchanged"."""
+    v &= 0xFFFFFFFF
+    return -1 if v == 0xFFFFFFFF else v
+
+
 def fail(err: int) -> OSError:
     """An OSError a handler can raise for -err."""
     return OSError(err, os.strerror(err))
@@ -106,17 +112,20 @@ def readable_span(p: LinuxProcess, addr: int, length: int) -> int:
     return _span(p, addr, length, 1)
 
 
+_HAS = {need: bytes(1 if b & need else 0 for b in range(256)) for need in (1, 2)}
+
+
 def _span(p: LinuxProcess, addr: int, length: int, need: int) -> int:
     if length <= 0:
         return 0
     mem = p.memory
-    end = addr + length
-    a = addr
-    while a < end:
-        if not mem.prot_at(a) & need:
-            break
-        a = (a | 0xFFF) + 1
-    n = min(a, end) - addr
+    end = min(addr + length, mem.size)
+    if addr < 0 or addr >= end:
+        raise fail(errno.EFAULT)
+    first, last = addr >> 12, ((end - 1) >> 12) + 1
+    ok = bytes(mem.perm[first:last]).translate(_HAS[need])
+    bad = ok.find(0)
+    n = (end if bad < 0 else (first + bad) << 12) - addr
     if n <= 0:
         raise fail(errno.EFAULT)
     return n

@@ -13,6 +13,7 @@ import os
 import select
 import struct
 
+from ..fs import libc
 from . import fail, get, put, readable_span, signed, syscall, writable_span
 from .signals import SIGPIPE, SIGXFSZ
 
@@ -191,13 +192,9 @@ def sys_close(p, fd, *_):
     return 0
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-
-
 def host_syscall(nr: int, *args: int) -> int:
     """A raw host system call for what Python's os module lacks; OSError on failure."""
-    r = _libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) if isinstance(a, int) else a for a in args])
+    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) if isinstance(a, int) else a for a in args])
     if r < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -598,7 +595,7 @@ def sys_ftruncate(p, fd, length, *_):
 
 @syscall("fallocate", "fydd")
 def sys_fallocate(p, fd, mode, offset, length, *_):
-    r = _libc.fallocate(ctypes.c_int(p.fd(fd)), ctypes.c_int(mode & 0xFFFFFFFF), ctypes.c_long(signed(offset)),
+    r = libc.fallocate(ctypes.c_int(p.fd(fd)), ctypes.c_int(mode & 0xFFFFFFFF), ctypes.c_long(signed(offset)),
                         ctypes.c_long(signed(length)))
     return -ctypes.get_errno() if r else 0
 

@@ -12,12 +12,9 @@ import os
 import stat as st_mod
 import struct
 
-from ..fs import AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW
-from . import cstr, fail, get, signed, syscall, writable_span
+from ..fs import AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, libc
+from . import cstr, fail, get, id_arg, signed, syscall, writable_span
 from .fileio import host_syscall
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
 
 def dirfd_arg(p, raw: int) -> int:
     fd = signed(raw, 32)
@@ -275,7 +272,7 @@ def sys_linkat(p, olddirfd, oldpath, newdirfd, newpath, flags, *_):
 
 def _linkat(ofd: int | None, oname: bytes, nfd: int | None, nname: bytes, flags: int) -> int:
     # (os.link without dir fds calls link(), which never follows a symlink: call linkat itself)
-    r = _libc.linkat(ctypes.c_int(AT_FDCWD if ofd is None else ofd), ctypes.c_char_p(oname),
+    r = libc.linkat(ctypes.c_int(AT_FDCWD if ofd is None else ofd), ctypes.c_char_p(oname),
                      ctypes.c_int(AT_FDCWD if nfd is None else nfd), ctypes.c_char_p(nname), ctypes.c_int(flags))
     return -ctypes.get_errno() if r else 0
 
@@ -293,7 +290,7 @@ def sys_readlinkat(p, dirfd, path, buf, size, *_):
     dirfd, path = dirfd_arg(p, dirfd), path_arg(p, path)
     if not path:  # the symlink an O_PATH|O_NOFOLLOW fd refers to
         out = ctypes.create_string_buffer(size)
-        n = _libc.readlinkat(ctypes.c_int(dirfd), b"", out, ctypes.c_size_t(size))
+        n = libc.readlinkat(ctypes.c_int(dirfd), b"", out, ctypes.c_size_t(size))
         if n < 0:
             return -ctypes.get_errno()
         target = out.raw[:n]
@@ -327,7 +324,7 @@ def sys_faccessat2(p, dirfd, path, mode, flags, *_):
 
 
 def _faccess(dfd: int | None, name: bytes, mode: int, flags: int) -> int:
-    r = _libc.faccessat(ctypes.c_int(AT_FDCWD if dfd is None else dfd), ctypes.c_char_p(name),
+    r = libc.faccessat(ctypes.c_int(AT_FDCWD if dfd is None else dfd), ctypes.c_char_p(name),
                         ctypes.c_int(mode), ctypes.c_int(flags))
     return -ctypes.get_errno() if r else 0
 
@@ -377,14 +374,9 @@ def sys_chmod(p, path, mode, *_):  # x86-64
     return sys_fchmodat(p, AT_FDCWD, path, mode)
 
 
-def _id(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return -1 if v == 0xFFFFFFFF else v
-
-
 @syscall("fchown", "fdd")
 def sys_fchown(p, fd, uid, gid, *_):
-    os.fchown(p.fd(fd), _id(uid), _id(gid))
+    os.fchown(p.fd(fd), id_arg(uid), id_arg(gid))
     return 0
 
 
@@ -395,11 +387,11 @@ def sys_fchownat(p, dirfd, path, uid, gid, flags, *_):
         return -errno.EINVAL
     dirfd, path = dirfd_arg(p, dirfd), path_arg(p, path)
     if not path and flags & AT_EMPTY_PATH:
-        os.fchown(dirfd, _id(uid), _id(gid)) if dirfd != AT_FDCWD else os.chown(".", _id(uid), _id(gid))
+        os.fchown(dirfd, id_arg(uid), id_arg(gid)) if dirfd != AT_FDCWD else os.chown(".", id_arg(uid), id_arg(gid))
         return 0
     follow = not flags & AT_SYMLINK_NOFOLLOW
     with p.fs.at(dirfd, path, follow) as (dfd, name):
-        os.chown(name, _id(uid), _id(gid), dir_fd=dfd, follow_symlinks=follow)
+        os.chown(name, id_arg(uid), id_arg(gid), dir_fd=dfd, follow_symlinks=follow)
     return 0
 
 
@@ -443,9 +435,9 @@ def sys_utimensat(p, dirfd, path, times, flags, *_):
 
 def _utimensat(dfd: int, name: bytes | None, tbuf, flags: int) -> int:
     if name is None:
-        r = _libc.futimens(ctypes.c_int(dfd), tbuf)
+        r = libc.futimens(ctypes.c_int(dfd), tbuf)
     else:
-        r = _libc.utimensat(ctypes.c_int(dfd), ctypes.c_char_p(name), tbuf, ctypes.c_int(flags))
+        r = libc.utimensat(ctypes.c_int(dfd), ctypes.c_char_p(name), tbuf, ctypes.c_int(flags))
     return -ctypes.get_errno() if r else 0
 
 
@@ -502,11 +494,11 @@ def sys_statfs(p, path, buf, *_):
         if dfd is not None:
             fd = os.open(name, os.O_PATH | os.O_CLOEXEC, dir_fd=dfd)
             try:
-                r = _libc.fstatfs(ctypes.c_int(fd), out)
+                r = libc.fstatfs(ctypes.c_int(fd), out)
             finally:
                 os.close(fd)
         else:
-            r = _libc.statfs(ctypes.c_char_p(name), out)
+            r = libc.statfs(ctypes.c_char_p(name), out)
     if r:
         return -ctypes.get_errno()
     p.memory.write(buf, out.raw)
@@ -517,7 +509,7 @@ def sys_statfs(p, path, buf, *_):
 def sys_fstatfs(p, fd, buf, *_):
     _check_out(p, buf, STATFS_SIZE)
     out = ctypes.create_string_buffer(STATFS_SIZE)
-    if _libc.fstatfs(ctypes.c_int(p.fd(fd)), out):
+    if libc.fstatfs(ctypes.c_int(p.fd(fd)), out):
         return -ctypes.get_errno()
     p.memory.write(buf, out.raw)
     return 0

@@ -6,6 +6,7 @@ import errno
 import os
 import time
 
+from ..fs import libc
 from . import get, get_u32, put, signed, syscall
 from .fileio import read_timespec, write_timespec
 from .signals import GuestInterrupted
@@ -148,14 +149,13 @@ def sys_uname(p, buf, *_):
     return 0
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
 SYSINFO_SIZE = 112  # struct sysinfo: the same for the asm-generic 64-bit ABI and x86-64
 
 
 @syscall("sysinfo", "x")
 def sys_sysinfo(p, info, *_):
     out = ctypes.create_string_buffer(SYSINFO_SIZE)
-    if _libc.sysinfo(out):
+    if libc.sysinfo(out):
         return -ctypes.get_errno()
     p.memory.write(info, out.raw)
     return 0

@@ -18,8 +18,9 @@ import sys
 
 from ...exits import GuestFault
 from .. import elf
-from ..fs import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
-from . import cstr, fail, get, put, signed, strv, syscall
+from ..fs import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, libc
+from . import cstr, fail, get, id_arg, put, signed, strv, syscall
+from .signals import pack_siginfo
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_PIDFD = 0x100, 0x200, 0x400, 0x800, 0x1000
 CLONE_PTRACE, CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x2000, 0x4000, 0x8000, 0x10000
@@ -253,12 +254,7 @@ def sys_waitid(p, idtype, ident, infop, options, rusage_ptr, *_):
     with p.blocking():
         res = os.waitid(idtype, ident, options)
     if infop:
-        if res is None:
-            info = bytes(128)
-        else:
-            info = struct.pack("<iiiiiiI", res.si_signo, 0, res.si_code, 0, res.si_pid, res.si_uid,
-                               res.si_status & 0xFFFFFFFF).ljust(128, b"\0")
-        p.memory.write(infop, info)
+        p.memory.write(infop, bytes(128) if res is None else pack_siginfo(res))
     if rusage_ptr:
         # os.waitid does not report the child's usage; zeros rather than someone else's numbers
         p.memory.write(rusage_ptr, bytes(144))
@@ -315,11 +311,6 @@ def sys_getresgid(p, r, e, s, *_):
     return 0
 
 
-def _id(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return -1 if v == 0xFFFFFFFF else v
-
-
 @syscall("setuid", "d")
 def sys_setuid(p, uid, *_):
     os.setuid(uid & 0xFFFFFFFF)
@@ -334,39 +325,36 @@ def sys_setgid(p, gid, *_):
 
 @syscall("setreuid", "dd")
 def sys_setreuid(p, r, e, *_):
-    os.setreuid(_id(r), _id(e))
+    os.setreuid(id_arg(r), id_arg(e))
     return 0
 
 
 @syscall("setregid", "dd")
 def sys_setregid(p, r, e, *_):
-    os.setregid(_id(r), _id(e))
+    os.setregid(id_arg(r), id_arg(e))
     return 0
 
 
 @syscall("setresuid", "ddd")
 def sys_setresuid(p, r, e, s, *_):
-    os.setresuid(_id(r), _id(e), _id(s))
+    os.setresuid(id_arg(r), id_arg(e), id_arg(s))
     return 0
 
 
 @syscall("setresgid", "ddd")
 def sys_setresgid(p, r, e, s, *_):
-    os.setresgid(_id(r), _id(e), _id(s))
+    os.setresgid(id_arg(r), id_arg(e), id_arg(s))
     return 0
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @syscall("setfsuid", "d")
 def sys_setfsuid(p, uid, *_):
-    return _libc.setfsuid(ctypes.c_uint(uid & 0xFFFFFFFF))  # returns the previous fsuid, never fails
+    return libc.setfsuid(ctypes.c_uint(uid & 0xFFFFFFFF))  # returns the previous fsuid, never fails
 
 
 @syscall("setfsgid", "d")
 def sys_setfsgid(p, gid, *_):
-    return _libc.setfsgid(ctypes.c_uint(gid & 0xFFFFFFFF))
+    return libc.setfsgid(ctypes.c_uint(gid & 0xFFFFFFFF))
 
 
 @syscall("getgroups", "dx")
@@ -527,7 +515,7 @@ _PRCTL_INT_OUT = {PR_GET_PDEATHSIG, PR_GET_CHILD_SUBREAPER}
 
 
 def _host_prctl(option: int, *args) -> int:
-    r = _libc.prctl(ctypes.c_int(option), *[a if not isinstance(a, int) else ctypes.c_ulong(a) for a in args])
+    r = libc.prctl(ctypes.c_int(option), *[a if not isinstance(a, int) else ctypes.c_ulong(a) for a in args])
     if r < 0:
         raise fail(ctypes.get_errno())
     return r

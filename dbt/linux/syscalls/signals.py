@@ -222,8 +222,9 @@ def sys_pause(p, *_):  # x86-64
     return _suspend(p, p.signals.mask)
 
 
-def _siginfo(info) -> bytes:
-    """struct siginfo (128 bytes) for a kill or SIGCHLD source."""
+def pack_siginfo(info) -> bytes:
+    """struct siginfo (128 bytes) for a kill or SIGCHLD source, from a signal.struct_siginfo or an
+    os.waitid_result (same field names)."""
     body = struct.pack("<iiiiiiI", info.si_signo, 0, info.si_code, 0, info.si_pid, info.si_uid,
                        info.si_status & 0xFFFFFFFF)
     return body.ljust(128, b"\0")
@@ -242,7 +243,7 @@ def sys_rt_sigtimedwait(p, set_ptr, info_ptr, tmo, sigsetsize, *_):
     if info is None:
         return -errno.EAGAIN
     if info_ptr:
-        p.memory.write(info_ptr, _siginfo(info))
+        p.memory.write(info_ptr, pack_siginfo(info))
     return info.si_signo
 
 
