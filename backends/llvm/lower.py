@@ -57,6 +57,89 @@ class Region:
         self.index = {b.pc: i for i, b in enumerate(blocks)}
         # Where an indirect jump inside the region may stay inside it: the return sites of its calls.
         self.return_sites = sorted({b.return_to for b in blocks if b.return_to in self.index})
+        self.loop_of = _loops(self)
+
+    def edges(self, j: int) -> list[int]:
+        """Indices of the region blocks that block j can continue to."""
+        block = self.blocks[j]
+        term = block.terminator
+        targets = list(block.successors())
+        if term.opcode == "goto_ind":
+            targets += self.return_sites
+        return [self.index[t] for t in targets if t in self.index]
+
+
+MAX_PROMOTED = 24
+
+
+def _promotion(region: Region) -> tuple[dict, dict]:
+    """For each loop nest: the registers kept in SSA values inside it (the most used ones), and
+    those of them it writes, as (loop, register) pairs to store back when leaving it."""
+    uses: dict[int, dict] = {}
+    writes: dict[int, set] = {}
+    for j, block in enumerate(region.blocks):
+        loop = region.loop_of[j]
+        if loop is None:
+            continue
+        counts = uses.setdefault(loop, {})
+        for op in block.ops:
+            if op.opcode in ("get", "put"):
+                reg = op.attrs[0]
+                counts[reg] = counts.get(reg, 0) + 1
+                if op.opcode == "put":
+                    writes.setdefault(loop, set()).add(reg)
+    promoted, written = {}, {}
+    for loop, counts in uses.items():
+        regs = sorted(counts, key=lambda r: (-counts[r], r.offset))[:MAX_PROMOTED]
+        promoted[loop] = regs
+        written[loop] = [(loop, r) for r in regs if r in writes.get(loop, ())]
+    return promoted, written
+
+
+def _loops(region: Region) -> list[int | None]:
+    """For each block, the id of the loop nest (a strongly connected component of the region's
+    control flow with a cycle) it belongs to, or None. Tarjan's algorithm, iteratively."""
+    n = len(region.blocks)
+    succ = [region.edges(j) for j in range(n)]
+    index, low, on_stack, stack, comps = [None] * n, [0] * n, [False] * n, [], []
+    counter = 0
+    for root in range(n):
+        if index[root] is not None:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on_stack[v] = True
+            if i < len(succ[v]):
+                work.append((v, i + 1))
+                w = succ[v][i]
+                if index[w] is None:
+                    work.append((w, 0))
+                elif on_stack[w]:
+                    low[v] = min(low[v], index[w])
+                continue
+            for w in succ[v]:
+                if on_stack[w] and index[w] > index[v]:
+                    low[v] = min(low[v], low[w])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack[w] = False
+                    comp.append(w)
+                    if w == v:
+                        break
+                comps.append(comp)
+    loop_of: list[int | None] = [None] * n
+    for k, comp in enumerate(comps):
+        if len(comp) > 1 or comp[0] in succ[comp[0]]:
+            for j in comp:
+                loop_of[j] = k
+    return loop_of
 
 
 class _Fn:
@@ -69,9 +152,13 @@ class _Fn:
         self.lines: list[str] = []
         self.tmp = 0
         self.decls: set[str] = set()
-        self.exit_edges: list[tuple[str, str, str, str]] = []  # (stub label, kind, pc, icount)
+        self.exit_edges: list[tuple[str, str, str, str, list]] = []  # (stub, kind, pc, icount, writeback)
         self.names: dict[Op, str] = {}
         self.cur_label = "entry"
+        self.loop: int | None = None  # the loop nest of the block being lowered
+        self.promoted, self.written = _promotion(region)
+        self.pads: list[tuple[str, str, int]] = []  # (label, target label, loop): loads on loop entry
+        self.links: list[tuple[str, str, list]] = []  # (label, target label, writeback): loop exits
 
     # -- small helpers ------------------------------------------------------------------------------
     def t(self, hint: str = "t") -> str:
@@ -109,10 +196,35 @@ class _Fn:
 
     # -- exits --------------------------------------------------------------------------------------
     def exit_to(self, kind: int, pc: str, ic: str) -> str:
-        """A label that leaves the region with this kind, pc and instruction count."""
+        """A label that leaves the region with this kind, pc and instruction count (storing the
+        registers the current loop keeps in SSA values first)."""
         stub = self.new_label("x")
-        self.exit_edges.append((stub, str(int(kind)), pc, ic))
+        self.exit_edges.append((stub, str(int(kind)), pc, ic, self.writeback()))
         return stub
+
+    def writeback(self) -> list:
+        return self.written.get(self.loop, []) if self.loop is not None else []
+
+    def reg_slot(self, reg) -> str | None:
+        """The alloca holding reg inside the current loop, or None when it lives in the CPU state."""
+        if self.loop is not None and reg in self.promoted[self.loop]:
+            return f"%L{self.loop}_r{reg.offset}"
+        return None
+
+    def block_label(self, j: int, from_loop: int | None) -> str:
+        """The label to branch to for region block j from code in loop `from_loop` (None: no loop):
+        entering a loop loads its registers, leaving one stores them."""
+        to_loop = self.region.loop_of[j]
+        target = f"b{j}"
+        if to_loop is not None and to_loop != from_loop:
+            pad = self.new_label("p")
+            self.pads.append((pad, target, to_loop))
+            target = pad
+        if from_loop is not None and from_loop != to_loop and self.written.get(from_loop):
+            link = self.new_label("w")
+            self.links.append((link, target, self.written[from_loop]))
+            target = link
+        return target
 
     def raise_flags(self, cond: str | None, flags: int) -> None:
         """Accrue FP flags the hardware does not produce (cond: an i1, or None for always)."""
@@ -143,6 +255,7 @@ class _Fn:
         return "\n".join([head, *self.lines, "}"])
 
     def prologue(self) -> None:
+        self.loop = None
         self.label("entry")
         self.emit("%ic = alloca i64")
         self.emit(f"%pcp = getelementptr i8, ptr %state, i64 {PC * 8}")
@@ -151,21 +264,45 @@ class _Fn:
             p = self.state_ptr(slot * 8)
             self.emit(f"{name} = load i64, ptr {p}")
         self.emit("store i64 %ic0, ptr %ic")
-        cases = " ".join(f"i64 {signed_literal(b.pc, I64)}, label %b{j}" for j, b in enumerate(self.region.blocks))
+        for loop, regs in self.promoted.items():
+            for reg in regs:
+                self.emit(f"%L{loop}_r{reg.offset} = alloca {LLTYPE[reg.ty]}")
+        cases = " ".join(f"i64 {signed_literal(b.pc, I64)}, label %{self.block_label(j, None)}"
+                         for j, b in enumerate(self.region.blocks))
         self.emit(f"switch i64 %pc0, label %nowhere [ {cases} ]")
         self.label("nowhere")
         self.emit(f"br label %{self.exit_to(ExitKind.MISS, '%pc0', '%ic0')}")
 
     def epilogue(self) -> None:
         """Each exit stores its own pc and count and returns: no merge block, no phis to coalesce."""
-        for stub, kind, pc, ic in self.exit_edges:
+        for pad, target, loop in self.pads:
+            self.label(pad)
+            for reg in self.promoted[loop]:
+                v = self.t("r")
+                self.emit(f"{v} = load {LLTYPE[reg.ty]}, ptr {self.state_ptr(reg.offset)}")
+                self.emit(f"store {LLTYPE[reg.ty]} {v}, ptr %L{loop}_r{reg.offset}")
+            self.emit(f"br label %{target}")
+        for link, target, regs in self.links:
+            self.label(link)
+            self.store_back(regs)
+            self.emit(f"br label %{target}")
+        for stub, kind, pc, ic, regs in self.exit_edges:
             self.label(stub)
+            self.store_back(regs)
             self.emit(f"store i64 {pc}, ptr %pcp")
             self.emit(f"store i64 {ic}, ptr %icp")
             self.emit(f"ret i32 {kind}")
 
+    def store_back(self, regs: list) -> None:
+        """Store loop-promoted registers to the CPU state (the allocas of the loop they belong to)."""
+        for loop, reg in regs:
+            v = self.t("w")
+            self.emit(f"{v} = load {LLTYPE[reg.ty]}, ptr %L{loop}_r{reg.offset}")
+            self.emit(f"store {LLTYPE[reg.ty]} {v}, ptr {self.state_ptr(reg.offset)}")
+
     def lower_block(self, j: int, block: Block) -> None:
         n = len(block.insns)
+        self.loop = self.region.loop_of[j]
         self.label(f"b{j}")
         ic_in, ic = self.t("ic"), self.t("ic")
         self.emit(f"{ic_in} = load i64, ptr %ic")
@@ -224,7 +361,7 @@ class _Fn:
         """A branch target label for guest address target (inside the region, or an exit)."""
         j = self.region.index.get(target)
         if j is not None:
-            return f"b{j}"
+            return self.block_label(j, self.loop)
         return self.exit_to(ExitKind.NEXT, signed_literal(target, I64), self.ic_now(done))
 
 
@@ -289,13 +426,13 @@ def _cast(f: _Fn, op: Op) -> None:
 def _get(f: _Fn, op: Op) -> None:
     reg = op.attrs[0]
     r = f.t("v")
-    f.emit(f"{r} = load {LLTYPE[reg.ty]}, ptr {f.state_ptr(reg.offset)}")
+    f.emit(f"{r} = load {LLTYPE[reg.ty]}, ptr {f.reg_slot(reg) or f.state_ptr(reg.offset)}")
     f.names[op] = r
 
 
 def _put(f: _Fn, op: Op) -> None:
     reg = op.attrs[0]
-    f.emit(f"store {LLTYPE[reg.ty]} {f.val(op.args[0])}, ptr {f.state_ptr(reg.offset)}")
+    f.emit(f"store {LLTYPE[reg.ty]} {f.val(op.args[0])}, ptr {f.reg_slot(reg) or f.state_ptr(reg.offset)}")
 
 
 def _checked_address(f: _Fn, addr: str, size: int, store: bool, for_write: bool = False) -> str:
@@ -723,7 +860,8 @@ def _goto_ind(f: _Fn, op: Op) -> None:
     n = len(f.block.insns)
     out = f.exit_to(ExitKind.NEXT, target, f.ic_now(n))
     sites = f.region.return_sites
-    cases = " ".join(f"i64 {signed_literal(pc, I64)}, label %b{f.region.index[pc]}" for pc in sites)
+    cases = " ".join(f"i64 {signed_literal(pc, I64)}, label %{f.block_label(f.region.index[pc], f.loop)}"
+                     for pc in sites)
     f.emit(f"switch i64 {target}, label %{out} [ {cases} ]")
 
 
