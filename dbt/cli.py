@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--isa", help="the guest ISA (needed for raw code)")
     tr.add_argument("--base", type=_int, default=0, help="load address of raw code")
     tr.add_argument("--blocks", type=_int, default=1, help="how many consecutive blocks to show")
+    tr.add_argument("--region", action="store_true",
+                    help="compile the blocks reachable from ADDR as one region, as the JIT does")
+    tr.add_argument("--stages", default="asm,ir,python,llvm,host",
+                    help="comma-separated stages to show: asm, ir, python, llvm, opt, host")
     return p
 
 
@@ -87,10 +91,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from .inspect import translate_file
+    from .inspect import STAGES, translate_file
     try:
+        stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
+        unknown = [s for s in stages if s not in STAGES]
+        if unknown:
+            print(f"dbt: unknown stage {unknown[0]!r} (choose from {', '.join(STAGES)})", file=sys.stderr)
+            return 2
         sys.stdout.write(translate_file(args.program, at=args.at, isa=args.isa, base=args.base,
-                                        blocks=args.blocks))
+                                        blocks=args.blocks, stages=stages, region=args.region))
     except (OSError, ValueError, KeyError) as e:
         print(f"dbt: {e}", file=sys.stderr)
         return 1

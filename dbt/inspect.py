@@ -27,6 +27,26 @@ def python_source(block: Block) -> str:
     return generate(block).source
 
 
+STAGES = ("asm", "ir", "python", "llvm", "opt", "host")
+
+
+def llvm_stages(blocks: list[Block], memsize: int, state_size: int, stages: tuple[str, ...]) -> list[str]:
+    """The LLVM IR the JIT generates for blocks compiled as one region, optimized, and as host code."""
+    from backends.llvm.compiler import Compiler
+    from backends.llvm.lower import Region, lower_region, module_text
+    name = f"region_{blocks[0].pc:x}"
+    text = module_text([lower_region(Region(blocks, name), memsize, state_size)])
+    out = []
+    if "llvm" in stages:
+        out += [f"-- LLVM IR (region of {len(blocks)} blocks)", text.rstrip("\n")]
+    compiler = Compiler() if ("opt" in stages or "host" in stages) else None
+    if "opt" in stages:
+        out += ["-- LLVM IR, optimized", compiler.optimized_ir(text).rstrip("\n")]
+    if "host" in stages:
+        out += ["-- host assembly (x86-64)", compiler.assembly(text).rstrip("\n")]
+    return out
+
+
 def show_block(block: Block, stages: tuple[str, ...] = ("asm", "ir", "python")) -> str:
     """A block's translation stages as readable text."""
     out = [f"== block {block.pc:#x}..{block.end:#x} ({len(block.insns)} guest instructions)"]
@@ -43,8 +63,10 @@ def show_block(block: Block, stages: tuple[str, ...] = ("asm", "ir", "python")) 
 
 
 def translate_file(path: str, at: int | None = None, isa: str | None = None, base: int = 0,
-                   blocks: int = 1) -> str:
-    """Show the translation of `blocks` consecutive blocks of an ELF program (or raw code file)."""
+                   blocks: int = 1, stages: tuple[str, ...] = ("asm", "ir", "python", "llvm", "host"),
+                   region: bool = False) -> str:
+    """Show the translation of `blocks` consecutive blocks of an ELF program (or raw code file), or
+    (region) of the region the JIT would compile from the block at `at` and what it reaches."""
     with open(path, "rb") as f:
         data = f.read()
     mem = GuestMemory()
@@ -67,9 +89,26 @@ def translate_file(path: str, at: int | None = None, isa: str | None = None, bas
     from backends.interp import InterpEnv
     from .state import CPUState
     tr = Translator(fe, mem, InterpEnv(CPUState(fe.regfile), mem))
-    out = []
-    for _ in range(blocks):
-        block = tr.lift(pc)
-        out.append(show_block(block))
-        pc = block.end
+    lifted = []
+    if region:
+        from dbt.jit import MAX_REGION_BLOCKS
+        limit = MAX_REGION_BLOCKS if blocks == 1 else blocks
+        seen, todo = {pc}, [pc]
+        while todo and len(lifted) < limit:
+            block = tr.lift(todo.pop(0))
+            lifted.append(block)
+            for nxt in (*block.successors(), *((block.return_to,) if block.return_to else ())):
+                if nxt not in seen and mem.prot_at(nxt) & PROT_EXEC:
+                    seen.add(nxt)
+                    todo.append(nxt)
+    else:
+        for _ in range(blocks):
+            lifted.append(tr.lift(pc))
+            pc = lifted[-1].end
+    out = [show_block(b, tuple(s for s in stages if s in ("asm", "ir", "python"))) for b in lifted]
+    llvm = [s for s in stages if s in ("llvm", "opt", "host")]
+    if llvm:
+        groups = [lifted] if region else [[b] for b in lifted]
+        for group in groups:
+            out.append("\n".join(llvm_stages(group, mem.size, fe.regfile.size, tuple(llvm))) + "\n")
     return "\n".join(out)

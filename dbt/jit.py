@@ -14,9 +14,9 @@ from .exits import GuestFault
 from backends.llvm.dispatch import EMPTY_TAG, JCACHE_ENTRIES, dispatcher_text
 from backends.llvm.lower import LoweringError, Region, lower_region, module_text
 
-MAX_REGION_BLOCKS = 64
-MAX_REGION_OPS = 2000
-WARM_FRACTION = 16  # a block joins a region when it ran at least 1/WARM_FRACTION as often as the root
+MAX_REGION_BLOCKS = 48
+MAX_REGION_OPS = 1500
+WARM_FRACTION = 4  # a block joins a region when it ran at least 1/WARM_FRACTION as often as the root
 
 _DISPATCH = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
@@ -120,8 +120,10 @@ class JIT:
                 if pc in seen:
                     continue
                 seen.add(pc)
+                if pc in self.native:
+                    continue  # already compiled: reached through the dispatcher
                 nxt = cache.get(pc)
-                if nxt is None and static and pc not in self.native:
+                if nxt is None and static:
                     try:
                         nxt = translator.lookup(pc)
                     except GuestFault:

@@ -41,8 +41,10 @@ class GuestMemory:
         self.size = size
         self.arena = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE)
         self.npages = size >> PAGE_SHIFT
-        self._perm = (ctypes.c_uint8 * self.npages)()
-        self.perm = memoryview(self._perm).cast("B")
+        # One entry per page, plus a sentinel that is always 0: native code clamps page numbers to
+        # npages, so an address past the end of guest memory reads the sentinel and fails its check.
+        self._perm = (ctypes.c_uint8 * (self.npages + 1))()
+        self.perm = memoryview(self._perm).cast("B")[:self.npages]
         view = memoryview(self.arena)
         self.view8 = view
         self.view16 = view.cast("H")

@@ -2,17 +2,19 @@
 
     i32 @region(ptr %state, ptr %mem, ptr %perm)
 
-The function is entered at any of its blocks (a switch on state.pc), keeps guest registers in allocas
-that LLVM promotes to SSA values, runs the region's loops without leaving native code, and returns an
-ExitKind with state.pc / state.icount exact. Guest registers it writes are stored back at every exit.
+The function is entered at any of its blocks (a switch on state.pc), runs the region's loops without
+leaving native code, and returns an ExitKind with state.pc / state.icount exact. Guest registers live
+in the CPU state, except inside loop nests (cycles of the region's control flow), which keep the
+registers they use in SSA values: loaded when the loop is entered, stored back on every way out.
 
-Memory: a guest address A is host address mem+A. Every access checks, inline, that A lies inside guest
-memory, that it does not cross a page, and that the page permits it (a store also needs the page to
-hold no translated code). Anything else leaves the region before the instruction with ExitKind.SLOW:
-the interpreter then runs that instruction (it raises the precise fault, performs a store to code and
-drops stale translations, or splits a page-crossing access). Frontends put an instruction's memory
-accesses before its register writes (the verifier checks), so an instruction that leaves this way has
-changed nothing.
+Memory: a guest address A is host address mem+A. Accesses of a block at constant offsets from one
+base value form a group, checked once before its first access: the pages of the group's first and last
+byte must lie in guest memory and permit every access of the group (a store also needs pages that hold
+no translated code). When the check fails the region leaves before that instruction with
+ExitKind.SLOW: the interpreter then runs from there (it raises the precise fault, performs a store to
+code and drops stale translations, or reaches a device). Frontends put an instruction's memory accesses
+before its register writes (the verifier checks), so an instruction that leaves this way has changed
+nothing.
 
 Floating point: native code runs with the host MXCSR in round-to-nearest with all exceptions masked;
 the dispatcher clears its flags on entry and folds them into state.fflags on exit. Flags the hardware
@@ -316,6 +318,7 @@ class _Fn:
         self.emit(f"store i64 {ic}, ptr %ic")
         self.block = block
         self.block_ic_in = ic_in
+        self.access_groups = plan_accesses(block)
         self.insn_index = -1
         self.pending_round_check = False
         for op in block.ops:
@@ -435,35 +438,89 @@ def _put(f: _Fn, op: Op) -> None:
     f.emit(f"store {LLTYPE[reg.ty]} {f.val(op.args[0])}, ptr {f.reg_slot(reg) or f.state_ptr(reg.offset)}")
 
 
-def _checked_address(f: _Fn, addr: str, size: int, store: bool, for_write: bool = False) -> str:
-    """Inline access check; returns the host pointer. Leaves for the interpreter when it fails."""
+def _address_parts(addr: Value) -> tuple[Value, int]:
+    """An address as base + constant offset (the offset as a signed number)."""
+    if isinstance(addr, Op) and addr.opcode == "add" and isinstance(addr.args[1], Const):
+        off = addr.args[1].value
+        return addr.args[0], off - (1 << 64) if off >> 63 else off
+    return addr, 0
+
+
+class _Group:
+    """Memory accesses of one block at constant offsets from one base value: checked once, up front."""
+
+    __slots__ = ("base", "lo", "hi", "write", "first")
+
+    def __init__(self, base: Value, lo: int, hi: int, write: bool, first: Op) -> None:
+        self.base, self.lo, self.hi, self.write, self.first = base, lo, hi, write, first
+
+
+def plan_accesses(block: Block) -> dict:
+    """Map each memory op of a block to its access group. A group spans at most one page worth of
+    offsets, so two page lookups (its first and last byte) check all of its accesses."""
+    groups: dict = {}
+    by_base: dict = {}
+    for op in block.ops:
+        if op.opcode not in ("load", "store"):
+            continue
+        size = (op.args[1].ty if op.opcode == "store" else op.ty).bytes
+        write = op.opcode == "store" or op.attrs[0]
+        base, off = _address_parts(op.args[0])
+        g = by_base.get(base)
+        if g is not None and max(g.hi, off + size) - min(g.lo, off) <= 4096:
+            g.lo, g.hi, g.write = min(g.lo, off), max(g.hi, off + size), g.write or write
+        else:
+            g = by_base[base] = _Group(base, off, off + size, write, op)
+        groups[op] = g
+    return groups
+
+
+def _page_bits(f: _Fn, addr: str) -> str:
     npages = f.memsize >> PAGE_SHIFT
-    off, inpage, page, inmem, slot = f.t("a"), f.t("a"), f.t("a"), f.t("a"), f.t("a")
-    f.emit(f"{off} = and i64 {addr}, 4095")
-    f.emit(f"{inpage} = icmp ule i64 {off}, {4096 - size}")
+    page, idx, pp, pb = f.t("a"), f.t("a"), f.t("a"), f.t("a")
     f.emit(f"{page} = lshr i64 {addr}, {PAGE_SHIFT}")
-    f.emit(f"{inmem} = icmp ult i64 {page}, {npages}")
-    f.emit(f"{slot} = and i64 {page}, {npages - 1}")
-    pp, pb, pm, ok = f.t("a"), f.t("a"), f.t("a"), f.t("a")
-    f.emit(f"{pp} = getelementptr i8, ptr %perm, i64 {slot}")
+    f.emit(f"{idx} = call i64 @llvm.umin.i64(i64 {page}, i64 {npages})")  # past the end: sentinel 0
+    f.emit(f"{pp} = getelementptr i8, ptr %perm, i64 {idx}")
     f.emit(f"{pb} = load i8, ptr {pp}, !invariant.load !2")
-    if store:  # writable (2) and holding no translated code (8)
-        f.emit(f"{pm} = and i8 {pb}, 10")
-        f.emit(f"{ok} = icmp eq i8 {pm}, 2")
-    else:  # readable (1), or writable (2) for the load of a read-modify-write
-        f.emit(f"{pm} = and i8 {pb}, {2 if for_write else 1}")
-        f.emit(f"{ok} = icmp ne i8 {pm}, 0")
-    both, allok = f.t("a"), f.t("a")
-    f.emit(f"{both} = and i1 {inpage}, {inmem}")
-    f.emit(f"{allok} = and i1 {both}, {ok}")
-    f.slow_exit(allok)
+    return pb
+
+
+def _check_group(f: _Fn, g: _Group) -> None:
+    """One check for a group: its first and last byte's pages allow every access in it."""
+    f.intrinsic("declare i64 @llvm.umin.i64(i64, i64)")
+    base = f.val(g.base)
+    lo, hi = f.t("a"), f.t("a")
+    f.emit(f"{lo} = add i64 {base}, {g.lo}")
+    f.emit(f"{hi} = add i64 {base}, {g.hi - 1}")
+    b1, b2 = _page_bits(f, lo), _page_bits(f, hi)
+    both, either, ok = f.t("a"), f.t("a"), f.t("a")
+    f.emit(f"{both} = and i8 {b1}, {b2}")
+    if g.write:  # writable (2) on both pages, translated code (8) on neither
+        f.emit(f"{either} = or i8 {b1}, {b2}")
+        w, c, okw, okc = f.t("a"), f.t("a"), f.t("a"), f.t("a")
+        f.emit(f"{w} = and i8 {both}, 2")
+        f.emit(f"{c} = and i8 {either}, 8")
+        f.emit(f"{okw} = icmp ne i8 {w}, 0")
+        f.emit(f"{okc} = icmp eq i8 {c}, 0")
+        f.emit(f"{ok} = and i1 {okw}, {okc}")
+    else:
+        r = f.t("a")
+        f.emit(f"{r} = and i8 {both}, 1")
+        f.emit(f"{ok} = icmp ne i8 {r}, 0")
+    f.slow_exit(ok)
+
+
+def _host_pointer(f: _Fn, op: Op) -> str:
+    g = f.access_groups[op]
+    if g.first is op:
+        _check_group(f, g)
     hp = f.t("hp")
-    f.emit(f"{hp} = getelementptr i8, ptr %mem, i64 {addr}")
+    f.emit(f"{hp} = getelementptr i8, ptr %mem, i64 {f.val(op.args[0])}")
     return hp
 
 
 def _load(f: _Fn, op: Op) -> None:
-    hp = _checked_address(f, f.val(op.args[0]), op.ty.bytes, False, op.attrs[0])
+    hp = _host_pointer(f, op)
     r = f.t("v")
     f.emit(f"{r} = load {LLTYPE[op.ty]}, ptr {hp}, align 1")
     f.names[op] = r
@@ -478,7 +535,7 @@ def _trap_if(f: _Fn, op: Op) -> None:
 
 def _store(f: _Fn, op: Op) -> None:
     value = op.args[1]
-    hp = _checked_address(f, f.val(op.args[0]), value.ty.bytes, True)
+    hp = _host_pointer(f, op)
     f.emit(f"store {LLTYPE[value.ty]} {f.val(value)}, ptr {hp}, align 1")
 
 
