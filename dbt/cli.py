@@ -66,9 +66,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"dbt: --root {args.root}: not a directory", file=sys.stderr)
         return 2
     argv = [args.program, *args.args]
+    exec_options = ["--tier", args.tier, *(["--root", args.root] if args.root else []),
+                    *(["--strace"] if args.strace else [])]
     try:
-        proc = LinuxProcess(args.program, argv, dict(os.environ), isa=args.isa, root=args.root,
-                            strace=args.strace, tier=args.tier)
+        proc = LinuxProcess(args.program, argv, None, isa=args.isa, root=args.root, strace=args.strace,
+                            tier=args.tier, exec_options=exec_options)
     except LoadError as e:
         print(f"dbt: {e}", file=sys.stderr)
         return 127 if "no such file" in str(e) else 126

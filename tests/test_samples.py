@@ -26,6 +26,9 @@ CASES = {
     "smc": [["3000"]],
 }
 STDIN = {"sha256": b"abc\n" * 100}
+# How many instructions `shell` runs depends on how the host schedules its processes (the number of
+# read() calls that drain a pipe), so only its output is compared between tiers.
+SCHEDULING_DEPENDENT = {"shell"}
 PARAMS = [(name, args) for name in samples.available("riscv64") for args in CASES[name]]
 
 
@@ -52,6 +55,8 @@ def test_sample_matches_qemu_on_every_tier(name, args, tmp_path):
         assert _strip_notes(got.stderr) == expected.stderr, f"{tier}: stderr differs"
         assert got.status == expected.status, f"{tier}: status {got.status}, qemu {expected.status}"
         finals[tier] = json.loads(stats.read_text())
+    if name in SCHEDULING_DEPENDENT:
+        return
     counts = {t: f["guest_instructions"] for t, f in finals.items()}
     assert len(set(counts.values())) == 1, f"instruction counts differ between tiers: {counts}"
     regs = {t: f["registers"] for t, f in finals.items()}
