@@ -32,8 +32,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="write the statistics and the final registers as JSON to FILE at exit")
     run.add_argument("--max-insns", type=_int, metavar="N", help="stop after N guest instructions")
     run.add_argument("--isa", help="the guest ISA (default: from the ELF header)")
+    run.add_argument("--no-cache", action="store_true", help="neither read nor write the code cache")
     run.add_argument("program", help="the guest executable")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
+
+    cache = sub.add_parser("cache", help="inspect or empty the code cache")
+    cache.add_argument("action", choices=("info", "clear"))
+
+    sub.add_parser("bench", help="benchmark dbt against qemu-user and native runs", add_help=False)
 
     tr = sub.add_parser("translate", help="show how guest code is translated, stage by stage")
     tr.add_argument("program", help="a guest executable, or a raw code file with --isa and --base")
@@ -67,10 +73,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     argv = [args.program, *args.args]
     exec_options = ["--tier", args.tier, *(["--root", args.root] if args.root else []),
-                    *(["--strace"] if args.strace else [])]
+                    *(["--strace"] if args.strace else []), *(["--no-cache"] if args.no_cache else [])]
     try:
         proc = LinuxProcess(args.program, argv, None, isa=args.isa, root=args.root, strace=args.strace,
-                            tier=args.tier, exec_options=exec_options)
+                            tier=args.tier, exec_options=exec_options, code_cache=not args.no_cache)
     except LoadError as e:
         print(f"dbt: {e}", file=sys.stderr)
         return 127 if "no such file" in str(e) else 126
@@ -108,13 +114,39 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    from . import codecache
+    if args.action == "info":
+        sys.stdout.write(codecache.info())
+    else:
+        n = codecache.clear()
+        print(f"removed {n} file{'s' if n != 1 else ''} from {codecache.cache_root() / 'code'}")
+    return 0
+
+
+def cmd_bench(argv: list[str]) -> int:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        from benchmarks.harness import main as bench_main
+    except ImportError:
+        print("dbt: `dbt bench` runs from a source checkout (it needs samples/ and benchmarks/)",
+              file=sys.stderr)
+        return 2
+    return bench_main(argv)
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        sys.exit(cmd_bench(argv[1:]))
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             status = cmd_run(args)
             _die_like(status)
-        status = cmd_translate(args)
+        status = cmd_cache(args) if args.command == "cache" else cmd_translate(args)
     except KeyboardInterrupt:
         status = 130
     except BrokenPipeError:

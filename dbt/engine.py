@@ -76,7 +76,8 @@ class Engine:
                "seconds_interpreter": round(self.time_interp, 6)}
         if self.jit is not None:
             c = self.jit.compiler
-            out.update(regions_compiled=self.jit.regions_compiled, seconds_llvm=round(c.compile_seconds, 6),
+            out.update(regions_compiled=self.jit.regions_compiled, regions_from_cache=self.jit.regions_from_cache,
+                       seconds_llvm=round(c.compile_seconds, 6),
                        seconds_native=round(self.time_native, 6))
         return out
 
@@ -88,8 +89,8 @@ class Engine:
                  f"time in interpreter tier: {self.time_interp:.3f} s"]
         if self.jit is not None:
             c = self.jit.compiler
-            lines += [f"regions compiled: {self.jit.regions_compiled} ({c.functions_compiled} functions, "
-                      f"{c.compile_seconds:.3f} s in LLVM)",
+            lines += [f"regions compiled: {self.jit.regions_compiled} ({c.compile_seconds:.3f} s in LLVM), "
+                      f"loaded from the code cache: {self.jit.regions_from_cache}",
                       f"time in native code: {self.time_native:.3f} s"]
         lines += self.notes
         return "".join(f"dbt stats: {line}\n" for line in lines)
@@ -112,6 +113,8 @@ class Engine:
         S = self.state.words
         perf = time.perf_counter
         while True:
+            if jit.done:
+                jit.poll()
             t0 = perf()
             kind = jit.run()
             t1 = perf()
@@ -139,6 +142,7 @@ class Engine:
         trace = self.trace
         jit = self.jit
         threshold = jit.threshold if jit is not None else 0
+        compiled = jit.done if jit is not None else ()  # regions the background worker finished
         blk = None
         first = True
         try:
@@ -146,6 +150,8 @@ class Engine:
                 if icount >= limit:
                     S[PC], S[ICOUNT] = pc, icount
                     return Exit(ExitKind.BUDGET, pc)
+                if compiled:
+                    jit.poll()
                 if native is not None and not first and (one_block or pc in native):
                     S[PC], S[ICOUNT] = pc, icount
                     return None

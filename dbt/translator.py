@@ -51,7 +51,11 @@ class Translator:
         self.by_page: dict[int, set[TranslatedBlock]] = {}
         self.blocks_translated = 0
         self.invalidations = 0
-        self.listeners: list = []  # called with the list of dropped blocks (e.g. by the JIT tier)
+        # Called with (addr, size, dropped blocks) when guest code is written (e.g. by the JIT tier).
+        self.listeners: list = []
+        # Asked (page) -> bool before a page stops being watched for writes: does anyone else hold
+        # code made from it (e.g. native code loaded from the code cache)?
+        self.holders: list = []
         self.verify = bool(os.environ.get("DBT_VERIFY"))  # check every lifted block (tests set it)
         memory.code_write_hook = self.invalidate
 
@@ -96,20 +100,18 @@ class Translator:
         """Drop every translation whose guest bytes overlap [addr, addr+size)."""
         dropped = []
         end = addr + size
-        for page in range(addr >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
-            blocks = self.by_page.get(page)
-            if not blocks:
-                continue
-            for blk in [b for b in blocks if b.pc < end and addr < max(b.end, b.pc + 1)]:
+        pages = range(addr >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1)
+        for page in pages:
+            for blk in [b for b in self.by_page.get(page, ()) if b.pc < end and addr < max(b.end, b.pc + 1)]:
                 dropped.append(blk)
                 self._forget(blk)
-            if not self.by_page.get(page):
+        self.invalidations += len(dropped)
+        for listener in self.listeners:
+            listener(addr, size, dropped)
+        for page in pages:
+            if not self.by_page.get(page) and not any(holds(page) for holds in self.holders):
                 self.by_page.pop(page, None)
                 self.memory.unmark_code(page)
-        if dropped:
-            self.invalidations += len(dropped)
-            for listener in self.listeners:
-                listener(dropped)
 
     def _forget(self, blk: TranslatedBlock) -> None:
         blk.valid = False

@@ -1,5 +1,9 @@
-"""llvmlite plumbing: one target machine and one MCJIT engine per compiler, modules compiled at O2,
-function addresses handed back. Each engine keeps its modules (and so their code) alive."""
+"""llvmlite plumbing: LLVM IR text -> optimized module -> x86-64 object code -> loaded into this process.
+
+Compiling yields object code (bytes), which the code cache can keep; loading an object (fresh or from
+the cache) hands back function addresses. One target machine and one MCJIT engine per Compiler; the
+engine keeps every object it loaded, so their code stays valid.
+"""
 from __future__ import annotations
 
 import threading
@@ -37,44 +41,48 @@ class Compiler:
             cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
             opt=opt if codegen_opt is None else codegen_opt, reloc="default", codemodel="jitdefault")
         self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
-        self._pto = llvm.create_pipeline_tuning_options(speed_level=opt)
-        self._lock = threading.Lock()
-        self.modules = []
+        self._pto = llvm.create_pipeline_tuning_options(speed_level=max(opt, 1))
+        self._compile_lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self.compile_seconds = 0.0
         self.functions_compiled = 0
 
-    def _optimize(self, mod) -> None:
-        if self.opt == 0:
-            return
-        pb = llvm.create_pass_builder(self.target_machine, self._pto)
-        mpm = pb.getModulePassManager()
-        mpm.run(mod, pb)
+    def _module(self, text: str):
+        mod = llvm.parse_assembly(text)
+        mod.verify()
+        if self.opt:
+            pb = llvm.create_pass_builder(self.target_machine, self._pto)
+            pb.getModulePassManager().run(mod, pb)
+        return mod
 
-    def compile(self, text: str, names: list[str]) -> dict[str, int]:
-        """Parse, verify, optimize and load a module; the addresses of the named functions."""
+    def compile_object(self, text: str) -> bytes:
+        """Parse, verify and optimize a module; its object code."""
         t0 = time.perf_counter()
-        with self._lock:
-            mod = llvm.parse_assembly(text)
-            mod.verify()
-            self._optimize(mod)
-            self.engine.add_module(mod)
-            self.engine.finalize_object()
-            self.modules.append(mod)
-            addrs = {n: self.engine.get_function_address(n) for n in names}
+        with self._compile_lock:
+            obj = self.target_machine.emit_object(self._module(text))
         self.compile_seconds += time.perf_counter() - t0
+        return obj
+
+    def load(self, obj: bytes, names: list[str]) -> dict[str, int]:
+        """Load object code into this process; the addresses of the named functions."""
+        with self._load_lock:
+            self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+            self.engine.finalize_object()
+            addrs = {n: self.engine.get_function_address(n) for n in names}
+        missing = [n for n, a in addrs.items() if not a]
+        if missing:
+            raise ValueError(f"object code lacks function {missing[0]}")
         self.functions_compiled += len(names)
         return addrs
 
+    def compile(self, text: str, names: list[str]) -> dict[str, int]:
+        """Compile and load in one step."""
+        return self.load(self.compile_object(text), names)
+
     def optimized_ir(self, text: str) -> str:
         """The module after optimization, as text (for `dbt translate`)."""
-        mod = llvm.parse_assembly(text)
-        mod.verify()
-        self._optimize(mod)
-        return str(mod)
+        return str(self._module(text))
 
     def assembly(self, text: str) -> str:
         """Host assembly for a module (for `dbt translate`)."""
-        mod = llvm.parse_assembly(text)
-        mod.verify()
-        self._optimize(mod)
-        return self.target_machine.emit_assembly(mod)
+        return self.target_machine.emit_assembly(self._module(text))

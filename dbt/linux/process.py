@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import sys
@@ -78,7 +79,7 @@ class LinuxProcess:
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None, *,
                  isa: str | None = None, root: str | None = None, strace: bool = False,
                  stderr: TextIO | None = None, tier: str = "interp",
-                 exec_options: list[str] | None = None) -> None:
+                 exec_options: list[str] | None = None, code_cache: bool = True) -> None:
         """exec_options: the `dbt run` options (e.g. ["--tier", "jit", "--strace"]) a guest execve() starts
         the new program with; None derives them from tier, root and strace. Passing them also tells the
         process that it owns the host process (the dbt command), so host signal dispositions are set
@@ -122,6 +123,8 @@ class LinuxProcess:
         except elf.ElfError as e:
             raise LoadError(str(e)) from None
         self.brk_start = self.brk = self.image.end
+        if code_cache and self.engine.jit is not None:
+            self._use_code_cache(data)
         argv = [path] if argv is None else argv
         if env is None or env == dict(os.environ):
             envp = _initial_environment()
@@ -139,9 +142,33 @@ class LinuxProcess:
         self.vm = bytearray(bytes(self.memory.perm).translate(_MAPPED))
         self.signals = SignalState(self, inherited.get("ignored", ()))
 
+    def _use_code_cache(self, elf_data: bytes) -> None:
+        """Load native code earlier runs of this very program compiled (see dbt.codecache)."""
+        from backends.llvm.compiler import host_id
+
+        from ..codecache import CodeCache, translator_version
+        jit = self.engine.jit
+        key = CodeCache.key(self.frontend.name, translator_version(), host_id(), f"opt{jit.opt}",
+                            f"mem{self.memory.size:x}", hashlib.sha256(elf_data).digest())
+        cache = CodeCache(key)
+        jit.use_cache(cache)
+        if cache.problem:
+            self.engine.notes.append(f"code cache: {cache.problem}")
+
     # -- running ----------------------------------------------------------------------------------
     def run(self, max_insns: int | None = None) -> int:
         """Run until the guest exits (its status), faults, or uses up max_insns; returns the status."""
+        try:
+            return self._run(max_insns)
+        finally:
+            self.persist()
+
+    def persist(self) -> None:
+        """Keep what this run compiled in the code cache (at exit, and before an execve)."""
+        if self.engine.jit is not None:
+            self.engine.jit.save_cache()
+
+    def _run(self, max_insns: int | None) -> int:
         limit = None if max_insns is None else self.state.icount + max_insns
         while True:
             budget = None if limit is None else max(0, limit - self.state.icount)

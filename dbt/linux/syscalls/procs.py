@@ -148,6 +148,7 @@ def do_execve(p, dirfd: int, path: bytes, argv: list[bytes], envp: list[bytes], 
         p._strace(name, raw_args, 0)
     p.flush_output()
     state = p.exec_state(argv, envp, path)
+    p.persist()
     env = {**os.environb, EXEC_STATE_ENV.encode(): str(state).encode()}
     try:
         os.execve(sys.executable, cmd, env)
