@@ -33,11 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-insns", type=_int, metavar="N", help="stop after N guest instructions")
     run.add_argument("--isa", help="the guest ISA (default: from the ELF header)")
     run.add_argument("--no-cache", action="store_true", help="neither read nor write the code cache")
+    run.add_argument("--cache-dir", metavar="DIR",
+                     help="where the code cache lives (default: $DBT_CACHE_DIR or ~/.cache/dbt)")
     run.add_argument("program", help="the guest executable")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the guest")
 
     cache = sub.add_parser("cache", help="inspect or empty the code cache")
     cache.add_argument("action", choices=("info", "clear"))
+    cache.add_argument("--cache-dir", metavar="DIR", help="the cache directory (default: as for run)")
 
     sub.add_parser("bench", help="benchmark dbt against qemu-user and native runs", add_help=False)
 
@@ -68,12 +71,15 @@ def _die_like(status: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .linux.process import LinuxProcess, LoadError
+    if args.cache_dir:
+        os.environ["DBT_CACHE_DIR"] = os.path.abspath(args.cache_dir)
     if args.root is not None and not os.path.isdir(args.root):
         print(f"dbt: --root {args.root}: not a directory", file=sys.stderr)
         return 2
     argv = [args.program, *args.args]
     exec_options = ["--tier", args.tier, *(["--root", args.root] if args.root else []),
-                    *(["--strace"] if args.strace else []), *(["--no-cache"] if args.no_cache else [])]
+                    *(["--strace"] if args.strace else []), *(["--no-cache"] if args.no_cache else []),
+                    *(["--cache-dir", os.environ["DBT_CACHE_DIR"]] if args.cache_dir else [])]
     try:
         proc = LinuxProcess(args.program, argv, None, isa=args.isa, root=args.root, strace=args.strace,
                             tier=args.tier, exec_options=exec_options, code_cache=not args.no_cache)
@@ -116,6 +122,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 def cmd_cache(args: argparse.Namespace) -> int:
     from . import codecache
+    if args.cache_dir:
+        os.environ["DBT_CACHE_DIR"] = os.path.abspath(args.cache_dir)
     if args.action == "info":
         sys.stdout.write(codecache.info())
     else:

@@ -150,7 +150,8 @@ def run_dbt(binary: str | os.PathLike, args: Sequence[str] = (), stdin: bytes = 
     import sys
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     launcher = f"import sys; sys.path.insert(0, {root!r}); from dbt.cli import main; main()"
-    cmd = [sys.executable, "-c", launcher, "run", "--tier", tier, *options, os.fspath(binary), *args]
+    cache = ["--cache-dir", os.environ["DBT_CACHE_DIR"]] if os.environ.get("DBT_CACHE_DIR") else []
+    cmd = [sys.executable, "-c", launcher, "run", "--tier", tier, *cache, *options, os.fspath(binary), *args]
     p = subprocess.run(cmd, input=stdin, capture_output=True, env=dict(DEFAULT_ENV if env is None else env),
                        cwd=cwd, timeout=timeout)
     status = p.returncode if p.returncode >= 0 else 128 - p.returncode
