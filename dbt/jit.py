@@ -23,8 +23,8 @@ from .exits import GuestFault
 from .memory import PAGE_SHIFT
 
 PERF_MAP = bool(os.environ.get("DBT_PERF_MAP"))  # write /tmp/perf-PID.map for profiling JIT code
-BACKGROUND = os.environ.get("DBT_JIT_THREAD", "1") != "0"  # compile hot regions on another thread
-WORKER_BATCH = 8  # regions compiled together in one LLVM module by the worker
+BACKGROUND = os.environ.get("DBT_JIT_THREAD", "0") == "1"  # compile hot regions on another thread
+WORKER_BATCH = 4  # at most this many queued regions are compiled together in one LLVM module
 
 MAX_REGION_BLOCKS = 48
 MAX_REGION_OPS = 1500
@@ -46,6 +46,16 @@ class NativeRegion:
     def pages(self):
         for pc, length, _ in self.blocks:
             yield from range(pc >> PAGE_SHIFT, ((pc + max(length, 1) - 1) >> PAGE_SHIFT) + 1)
+
+
+@dataclass(eq=False)
+class _Job:
+    """A region lowered to LLVM IR, waiting to be compiled."""
+
+    name: str
+    blocks: list
+    function: tuple[str, set[str]]
+    spans: list[tuple[int, int, str]]
 
 
 class JIT:
@@ -129,8 +139,10 @@ class JIT:
         blocks = self.form_region(blk)
         self._queued.update(b.pc for b in blocks)
         if self.background:
-            self._start_worker()
-            self._queue.put(blocks)
+            job = self.prepare(blocks)
+            if job is not None:
+                self._start_worker()
+                self._queue.put(job)
         else:
             self.install(self.compile([blocks]))
 
@@ -147,12 +159,14 @@ class JIT:
         self.install(self.compile([self.form_region(root, static=True)]))
         return pc in self.native
 
-    def form_region(self, root, static: bool = False) -> list:
+    def form_region(self, root, static: bool = False, warm: int | None = None) -> list:
         """Blocks reachable from root through direct edges (and call return sites): those that ran
-        often enough, or (static) every one, translating them as needed."""
+        often enough (`warm` times; by default a fraction of the root's count), or (static) every
+        one, translating them as needed."""
         translator = self.engine.translator
         cache = translator.cache
-        warm = 0 if static else max(1, root.hits // WARM_FRACTION)
+        if warm is None:
+            warm = 0 if static else max(1, root.hits // WARM_FRACTION)
         chosen = [root]
         seen = {root.pc}
         ops = len(root.ir.ops)
@@ -181,33 +195,30 @@ class JIT:
                 ops += len(nxt.ir.ops)
         return chosen
 
-    def compile(self, batches: list[list], compiler: Compiler | None = None) -> list[NativeRegion]:
-        """Compile regions (each a list of TranslatedBlocks, the first its root) in one LLVM module.
-        Thread-safe: the background worker calls it; installing is the main thread's job."""
-        compiler = compiler or self.compiler
+    def prepare(self, blocks: list) -> _Job | None:
+        """Lower a region (blocks, the first its root) to LLVM IR: Python work, on the main thread."""
         memory = self.engine.memory
-        functions, pending = [], []
-        for blocks in batches:
-            with self._lock:
-                self._counter += 1
-                name = f"r{self._counter}_{blocks[0].pc:x}"
-            try:
-                functions.append(lower_region(Region([b.ir for b in blocks], name), memory.size,
-                                              self.engine.frontend.regfile.size))
-            except LoweringError as e:
-                self.failed.add(blocks[0].pc)
-                self._queued.difference_update(b.pc for b in blocks)
-                self.engine.notes.append(str(e))
-                continue
-            pending.append((name, blocks))
-        if not functions:
+        self._counter += 1
+        name = f"r{self._counter}_{blocks[0].pc:x}"
+        try:
+            function = lower_region(Region([b.ir for b in blocks], name), memory.size,
+                                    self.engine.frontend.regfile.size)
+        except LoweringError as e:
+            self.failed.add(blocks[0].pc)
+            self._queued.difference_update(b.pc for b in blocks)
+            self.engine.notes.append(str(e))
+            return None
+        spans = [(b.pc, b.end - b.pc, digest(memory.peek(b.pc, b.end - b.pc))) for b in blocks]
+        return _Job(name, list(blocks), function, spans)
+
+    def build(self, jobs: list[_Job]) -> list[NativeRegion]:
+        """Compile lowered regions in one LLVM module and load them (no Python work to speak of, so
+        the background worker runs it while the interpreter holds the GIL)."""
+        if not jobs:
             return []
-        obj = compiler.compile_object(module_text(functions))
-        addrs = compiler.load(obj, [name for name, _ in pending])
-        regions = []
-        for name, blocks in pending:
-            spans = [(b.pc, b.end - b.pc, digest(memory.peek(b.pc, b.end - b.pc))) for b in blocks]
-            regions.append(NativeRegion(name, addrs[name], spans, list(blocks)))
+        obj = self.compiler.compile_object(module_text([j.function for j in jobs]))
+        addrs = self.compiler.load(obj, [j.name for j in jobs])
+        regions = [NativeRegion(j.name, addrs[j.name], j.spans, j.blocks) for j in jobs]
         with self._lock:
             self.modules.append(CachedModule(obj, [CachedRegion(r.name, r.blocks) for r in regions]))
             self._cache_dirty = True
@@ -215,6 +226,10 @@ class JIT:
         if PERF_MAP:
             self._perf_map(regions)
         return regions
+
+    def compile(self, batches: list[list]) -> list[NativeRegion]:
+        """Lower and build regions right away."""
+        return self.build([j for j in map(self.prepare, batches) if j is not None])
 
     def install(self, regions: list[NativeRegion]) -> None:
         """Make compiled regions reachable from the dispatcher (main thread only)."""
@@ -272,12 +287,12 @@ class JIT:
                 batch.append(queue.get_nowait())
             with self._compiling:
                 try:
-                    self.done.append(self.compile(batch))
+                    self.done.append(self.build(batch))
                 except Exception as e:  # a compiler failure must not kill the guest: stay interpreted
                     self.engine.notes.append(f"compilation failed: {e}")
-                    for blocks in batch:
-                        self.failed.add(blocks[0].pc)
-                        self._queued.difference_update(b.pc for b in blocks)
+                    for job in batch:
+                        self.failed.add(job.blocks[0].pc)
+                        self._queued.difference_update(b.pc for b in job.blocks)
 
     def drain(self) -> None:
         """Wait until every queued region is compiled, then install them."""
@@ -316,6 +331,8 @@ class JIT:
                     regions.append(NativeRegion(cr.name, addrs[cr.name], cr.blocks))
             self.install(regions)
             self.regions_from_cache += len(regions)
+            if PERF_MAP:
+                self._perf_map(regions)
 
     def save_cache(self) -> None:
         """Write this run's new code to the cache (with what was loaded from it)."""

@@ -156,10 +156,12 @@ class _Fn:
         self.decls: set[str] = set()
         self.exit_edges: list[tuple[str, str, str, str, list]] = []  # (stub, kind, pc, icount, writeback)
         self.names: dict[Op, str] = {}
+        self.state_fields: set[int] = set()
         self.cur_label = "entry"
         self.loop: int | None = None  # the loop nest of the block being lowered
         self.promoted, self.written = _promotion(region)
         self.pads: list[tuple[str, str, int]] = []  # (label, target label, loop): loads on loop entry
+        self.pad_of: dict[int, str] = {}
         self.links: list[tuple[str, str, list]] = []  # (label, target label, writeback): loop exits
 
     # -- small helpers ------------------------------------------------------------------------------
@@ -189,9 +191,9 @@ class _Fn:
         return self.names[v]
 
     def state_ptr(self, slot_offset: int) -> str:
-        p = self.t("sp")
-        self.emit(f"{p} = getelementptr i8, ptr %state, i64 {slot_offset}")
-        return p
+        """A pointer to a CPU state field (each defined once, in the entry block)."""
+        self.state_fields.add(slot_offset)
+        return f"%st{slot_offset}"
 
     def intrinsic(self, decl: str) -> None:
         self.decls.add(decl)
@@ -219,8 +221,10 @@ class _Fn:
         to_loop = self.region.loop_of[j]
         target = f"b{j}"
         if to_loop is not None and to_loop != from_loop:
-            pad = self.new_label("p")
-            self.pads.append((pad, target, to_loop))
+            pad = self.pad_of.get(j)
+            if pad is None:
+                pad = self.pad_of[j] = self.new_label("p")
+                self.pads.append((pad, target, to_loop))
             target = pad
         if from_loop is not None and from_loop != to_loop and self.written.get(from_loop):
             link = self.new_label("w")
@@ -262,9 +266,13 @@ class _Fn:
         self.emit("%ic = alloca i64")
         self.emit(f"%pcp = getelementptr i8, ptr %state, i64 {PC * 8}")
         self.emit(f"%icp = getelementptr i8, ptr %state, i64 {ICOUNT * 8}")
-        for name, slot in (("%pc0", PC), ("%ic0", ICOUNT), ("%limit", ILIMIT)):
-            p = self.state_ptr(slot * 8)
-            self.emit(f"{name} = load i64, ptr {p}")
+        self.state_fields.add(ILIMIT * 8)
+        for offset in sorted(self.state_fields | {o for loop in self.promoted.values() for o in
+                                                   (r.offset for r in loop)}):
+            self.emit(f"%st{offset} = getelementptr i8, ptr %state, i64 {offset}")
+        self.emit("%pc0 = load i64, ptr %pcp")
+        self.emit("%ic0 = load i64, ptr %icp")
+        self.emit(f"%limit = load i64, ptr %st{ILIMIT * 8}")
         self.emit("store i64 %ic0, ptr %ic")
         for loop, regs in self.promoted.items():
             for reg in regs:
@@ -288,12 +296,27 @@ class _Fn:
             self.label(link)
             self.store_back(regs)
             self.emit(f"br label %{target}")
+        # Exits from a loop share one block per loop that stores its registers back; the exit's own
+        # kind, pc and count reach it through phis (a store sequence per exit would bloat the code).
+        shared: dict[int, list] = {}
         for stub, kind, pc, ic, regs in self.exit_edges:
             self.label(stub)
-            self.store_back(regs)
+            if regs:
+                shared.setdefault(regs[0][0], []).append((stub, kind, pc, ic))
+                self.emit(f"br label %loopexit{regs[0][0]}")
+                continue
             self.emit(f"store i64 {pc}, ptr %pcp")
             self.emit(f"store i64 {ic}, ptr %icp")
             self.emit(f"ret i32 {kind}")
+        for loop, edges in shared.items():
+            self.label(f"loopexit{loop}")
+            for k, (field, ty) in enumerate((("kind", "i32"), ("pc", "i64"), ("ic", "i64"))):
+                incoming = ", ".join(f"[ {edge[k + 1]}, %{edge[0]} ]" for edge in edges)
+                self.emit(f"%le{loop}_{field} = phi {ty} {incoming}")
+            self.store_back(self.written[loop])
+            self.emit(f"store i64 %le{loop}_pc, ptr %pcp")
+            self.emit(f"store i64 %le{loop}_ic, ptr %icp")
+            self.emit(f"ret i32 %le{loop}_kind")
 
     def store_back(self, regs: list) -> None:
         """Store loop-promoted registers to the CPU state (the allocas of the loop they belong to)."""
