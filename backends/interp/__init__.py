@@ -15,7 +15,7 @@ from dbt.state import CPUState
 
 from . import fpops
 from .codegen import generate
-from .semantics import BINARY
+from .semantics import BINARY, UNARY
 
 
 def _trap(kind: int) -> GuestTrap:
@@ -52,7 +52,7 @@ class InterpEnv:
             "P": memory.perm, "LIM": memory.size,
             "LD": memory.load, "LDW": memory.load_for_write, "ST": memory.store,
             "TRAP": _trap,
-            "SF": fpops, "DIV": BINARY,
+            "SF": fpops, "DIV": BINARY, "UN": UNARY,
         }
         for name, h in HELPERS.items():
             self.names[f"H_{name}"] = h.fn

@@ -159,6 +159,11 @@ def _binary(g: _Gen, op: Op) -> None:
         g.define(op, f"DIV[{code!r}]({a}, {b}, {ty.bits}) & {m}")
 
 
+def _unary(g: _Gen, op: Op) -> None:
+    g.need("UN")
+    g.define(op, f"UN[{op.opcode!r}]({g.val(op.args[0])}, {op.ty.bits})")
+
+
 _CMP_SYM = {"eq": "==", "ne": "!=", "ult": "<", "ule": "<=", "ugt": ">", "uge": ">=",
             "slt": "<", "sle": "<=", "sgt": ">", "sge": ">="}
 
@@ -374,6 +379,7 @@ def _exit(g: _Gen, op: Op) -> None:
 LOWER = {
     **{name: _binary for name in ("add", "sub", "mul", "and", "or", "xor", "shl", "lshr", "ashr",
                                   "udiv", "sdiv", "urem", "srem")},
+    **{name: _unary for name in ("clz", "ctz", "popcnt", "bswap", "bitrev")},
     "cmp": _cmp, "select": _select,
     "zext": _cast, "sext": _cast, "trunc": _cast, "bitcast": _cast,
     "get": _get, "put": _put, "load": _load, "store": _store, "trap_if": _trap_if,

@@ -40,6 +40,18 @@ BINARY = {
     "srem": _srem,
 }
 
+def _bitrev(a: int, bits: int) -> int:
+    return int(format(a, f"0{bits}b")[::-1], 2)
+
+
+UNARY = {
+    "clz": lambda a, bits: bits - a.bit_length(),
+    "ctz": lambda a, bits: (a & -a).bit_length() - 1 if a else bits,
+    "popcnt": lambda a, bits: a.bit_count(),
+    "bswap": lambda a, bits: int.from_bytes(a.to_bytes(bits // 8, "little"), "big"),
+    "bitrev": _bitrev,
+}
+
 CMP = {
     "eq": lambda a, b, bits: a == b,
     "ne": lambda a, b, bits: a != b,
@@ -57,6 +69,11 @@ CMP = {
 def eval_binary(opcode: str, ty: Ty, a: int, b: int) -> int:
     """Result of an integer binary operation (masked)."""
     return BINARY[opcode](a, b, ty.bits) & ty.mask
+
+
+def eval_unary(opcode: str, ty: Ty, a: int) -> int:
+    """Result of an integer unary operation (masked)."""
+    return UNARY[opcode](a, ty.bits) & ty.mask
 
 
 def eval_cmp(cond: str, ty: Ty, a: int, b: int) -> int:

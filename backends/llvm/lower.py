@@ -427,6 +427,19 @@ def _binary(f: _Fn, op: Op) -> None:
     f.names[op] = r
 
 
+_UNARY_INTRINSIC = {"clz": "ctlz", "ctz": "cttz", "popcnt": "ctpop", "bswap": "bswap", "bitrev": "bitreverse"}
+
+
+def _unary(f: _Fn, op: Op) -> None:
+    ty = LLTYPE[op.ty]
+    name = _UNARY_INTRINSIC[op.opcode]
+    zero_poison = ", i1 false" if op.opcode in ("clz", "ctz") else ""
+    f.intrinsic(f"declare {ty} @llvm.{name}.{ty}({ty}{', i1' if zero_poison else ''})")
+    r = f.t("v")
+    f.emit(f"{r} = call {ty} @llvm.{name}.{ty}({ty} {f.val(op.args[0])}{zero_poison})")
+    f.names[op] = r
+
+
 def _cmp(f: _Fn, op: Op) -> None:
     a, b = f.val(op.args[0]), f.val(op.args[1])
     r = f.t("v")
@@ -957,6 +970,7 @@ def _exit(f: _Fn, op: Op) -> None:
 LOWER = {
     **{name: _binary for name in ("add", "sub", "mul", "and", "or", "xor", "shl", "lshr", "ashr",
                                   "udiv", "sdiv", "urem", "srem")},
+    **{name: _unary for name in ("clz", "ctz", "popcnt", "bswap", "bitrev")},
     "cmp": _cmp, "select": _select,
     "zext": _cast, "sext": _cast, "trunc": _cast, "bitcast": _cast,
     "get": _get, "put": _put, "load": _load, "store": _store, "trap_if": _trap_if,

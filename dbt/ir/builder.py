@@ -86,6 +86,15 @@ class IRBuilder:
     def lshr(self, a, b): return self.binop("lshr", a, b)
     def ashr(self, a, b): return self.binop("ashr", a, b)
 
+    def unop(self, opcode: str, a: Value) -> Value:
+        """clz, ctz, popcnt, bswap or bitrev."""
+        _check(a.ty.is_int, f"{opcode} of {a.ty}")
+        _check(opcode != "bswap" or a.ty.bits % 8 == 0, f"bswap of {a.ty}")
+        if isinstance(a, Const):
+            from backends.interp.semantics import eval_unary
+            return Const(a.ty, eval_unary(opcode, a.ty, a.value))
+        return self.emit(opcode, a.ty, (a,))
+
     def neg(self, a: Value) -> Value:
         return self.binop("sub", Const(a.ty, 0), a)
 

@@ -33,6 +33,7 @@ def _rows(names: str, nargs: int, attrs: tuple, effect: str, result: str, doc: s
 
 
 INT_BINARY = ("add", "sub", "mul", "and", "or", "xor", "shl", "lshr", "ashr", "udiv", "sdiv", "urem", "srem")
+INT_UNARY = ("clz", "ctz", "popcnt", "bswap", "bitrev")
 INT_CMP = ("eq", "ne", "ult", "ule", "ugt", "uge", "slt", "sle", "sgt", "sge")
 FLOAT_CMP = ("eq", "lt", "le", "un")
 FP_BINARY = ("fadd", "fsub", "fmul", "fdiv")
@@ -50,6 +51,9 @@ _TABLE: list[OpInfo] = [
     *_rows(" ".join(INT_BINARY), 2, (), PURE, "same",
            "integer arithmetic on equal types; shifts take the amount modulo the width; division by zero "
            "gives 0 (urem/srem: the dividend); sdiv of MIN by -1 gives MIN (srem: 0)"),
+    *_rows(" ".join(INT_UNARY), 1, (), PURE, "same",
+           "count leading zeros, count trailing zeros (the width for 0), population count, "
+           "byte swap (widths of whole bytes), bit reversal"),
     OpInfo("cmp", 2, ("cond",), PURE, "i1", "integer comparison " + "/".join(INT_CMP)),
     OpInfo("select", 3, (), PURE, "attr", "c ? a : b for an i1 condition"),
     *_rows(" ".join(CASTS), 1, (), PURE, "attr",
