@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAGIC = b"DBTCACHE"
-FORMAT = 1
+FORMAT = 2
 MAX_FILE_BYTES = 64 << 20
 
 # Source files whose contents define what translated code means: any change makes old code stale.
@@ -68,6 +68,7 @@ class CachedRegion:
 class CachedModule:
     obj: bytes
     regions: list[CachedRegion]
+    optimized: bool = False
 
 
 class CodeCache:
@@ -111,7 +112,7 @@ class CodeCache:
         blobs = []
         offset = 0
         for m in modules:
-            header["modules"].append({"offset": offset, "size": len(m.obj),
+            header["modules"].append({"offset": offset, "size": len(m.obj), "optimized": m.optimized,
                                       "regions": [{"name": r.name, "blocks": r.blocks} for r in m.regions]})
             blobs.append(m.obj)
             offset += len(m.obj)
@@ -153,7 +154,7 @@ def _parse(data: bytes) -> list[CachedModule]:
             raise ValueError("module outside the file")
         regions = [CachedRegion(str(r["name"]), [(int(pc), int(n), str(d)) for pc, n, d in r["blocks"]])
                    for r in m["regions"]]
-        modules.append(CachedModule(blobs[start:start + size], regions))
+        modules.append(CachedModule(blobs[start:start + size], regions, bool(m["optimized"])))
     return modules
 
 

@@ -20,6 +20,7 @@ from .translator import MAX_BLOCK_INSNS, Translator
 
 NO_LIMIT = (1 << 64) - 1
 TIERS = ("interp", "jit", "auto")
+SEEN_TARGETS = 16  # indirect-jump targets remembered per block
 HOT_THRESHOLD = int(os.environ.get("DBT_HOT", 50))  # interpreted executions before a block roots a compiled region
 
 
@@ -76,9 +77,9 @@ class Engine:
                "blocks_invalidated": tr.invalidations, "tier": self.tier,
                "seconds_interpreter": round(self.time_interp, 6)}
         if self.jit is not None:
-            c = self.jit.compiler
-            out.update(regions_compiled=self.jit.regions_compiled, regions_from_cache=self.jit.regions_from_cache,
-                       seconds_llvm=round(c.compile_seconds, 6),
+            j = self.jit
+            out.update(regions_compiled=j.regions_compiled, regions_optimized=j.regions_optimized,
+                       regions_from_cache=j.regions_from_cache, seconds_llvm=round(j.compile_seconds, 6),
                        seconds_native=round(self.time_native, 6))
         return out
 
@@ -89,9 +90,9 @@ class Engine:
                  f"blocks translated: {tr.blocks_translated}, invalidated: {tr.invalidations}",
                  f"time in interpreter tier: {self.time_interp:.3f} s"]
         if self.jit is not None:
-            c = self.jit.compiler
-            lines += [f"regions compiled: {self.jit.regions_compiled} ({c.compile_seconds:.3f} s in LLVM), "
-                      f"loaded from the code cache: {self.jit.regions_from_cache}",
+            j = self.jit
+            lines += [f"regions compiled: {j.regions_compiled}, {j.regions_optimized} of them optimized "
+                      f"({j.compile_seconds:.3f} s in LLVM), loaded from the code cache: {j.regions_from_cache}",
                       f"time in native code: {self.time_native:.3f} s"]
         lines += self.notes
         return "".join(f"dbt stats: {line}\n" for line in lines)
@@ -113,13 +114,18 @@ class Engine:
         jit = self.jit
         S = self.state.words
         perf = time.perf_counter
+        limit = S[ILIMIT]
         while True:
-            if jit.done:
-                jit.poll()
+            # Native code runs in slices, so the profile of region entries gets looked at.
+            stop = S[ILIMIT] = min(limit, S[ICOUNT] + jit.slice)
             t0 = perf()
             kind = jit.run()
             t1 = perf()
+            S[ILIMIT] = limit
             self.time_native += t1 - t0
+            if kind == ExitKind.BUDGET and stop < limit:  # the slice ended, not the caller's budget
+                jit.profile(S[PC])
+                continue
             if kind == ExitKind.SYSCALL:
                 return Exit(ExitKind.SYSCALL, S[PC], next_pc=S[EXIT_ARG])
             if kind == ExitKind.MISS and (jit.ensure(S[PC]) if jit.eager else jit.reinstall(S[PC])):
@@ -143,7 +149,6 @@ class Engine:
         trace = self.trace
         jit = self.jit
         threshold = jit.threshold if jit is not None else 0
-        compiled = jit.done if jit is not None else ()  # regions the background worker finished
         blk = None
         first = True
         try:
@@ -151,8 +156,6 @@ class Engine:
                 if icount >= limit:
                     S[PC], S[ICOUNT] = pc, icount
                     return Exit(ExitKind.BUDGET, pc)
-                if compiled:
-                    jit.poll()
                 if native is not None and not first and (one_block or pc in native):
                     S[PC], S[ICOUNT] = pc, icount
                     return None
@@ -179,6 +182,9 @@ class Engine:
                 icount += blk.n
                 if blk.exit_kind is not None:
                     return self._block_exit(blk, nxt, icount)
+                seen = blk.seen
+                if seen is not None and len(seen) < SEEN_TARGETS:
+                    seen.add(nxt)
                 pc = nxt
         except GuestFault as fault:
             return self._fault(blk, fault, pc, icount)

@@ -1,6 +1,12 @@
 """The JIT tier: picks hot code from the interpreter's execution counts, compiles regions of guest blocks
-to native code with the LLVM backend (on a background thread), runs them through the native
-dispatcher, and keeps them in the persistent code cache for the next run.
+to native code with the LLVM backend, runs them through the native dispatcher, and keeps them in the
+persistent code cache for the next run.
+
+Two levels: a region is first compiled quickly (no optimizer, fast instruction selection); native code
+then runs in slices of SLICE guest instructions, and between slices the JIT looks at where execution
+stopped (a sample of where time goes) and at how often the dispatcher entered each region. Regions
+sampled repeatedly are compiled again with LLVM's optimizer; entry points the dispatcher crosses very
+often (a loop split across regions, a hot call) get a region of their own holding the whole loop.
 
 ISA-neutral: it sees only IR blocks, guest memory and the runtime's buffers.
 """
@@ -8,14 +14,10 @@ from __future__ import annotations
 
 import ctypes
 import os
-import queue as queue_module
-import threading
-import time
-import weakref
 from dataclasses import dataclass, field
 
 from backends.llvm.compiler import Compiler
-from backends.llvm.dispatch import EMPTY_TAG, JCACHE_ENTRIES, dispatcher_text
+from backends.llvm.dispatch import EMPTY_TAG, JCACHE_ENTRIES, JCACHE_WORDS, dispatcher_text
 from backends.llvm.lower import LoweringError, Region, lower_region, module_text
 
 from .codecache import CachedModule, CachedRegion, CodeCache, digest
@@ -23,10 +25,13 @@ from .exits import GuestFault
 from .memory import PAGE_SHIFT
 
 PERF_MAP = bool(os.environ.get("DBT_PERF_MAP"))  # write /tmp/perf-PID.map for profiling JIT code
-BACKGROUND = os.environ.get("DBT_JIT_THREAD", "0") == "1"  # compile hot regions on another thread
-WORKER_BATCH = 4  # at most this many queued regions are compiled together in one LLVM module
 
-MAX_REGION_BLOCKS = 48
+SLICE = 30_000_000     # guest instructions of native execution between two looks at the profile
+OPTIMIZE_SAMPLES = 2   # slices that stopped in a quickly compiled region before it gets the optimizer
+ENTRY_HOT = 20_000     # dispatcher entries per slice that make an entry point worth a region of its own
+REFORM_PER_SLICE = 4
+EXPLORE_BLOCKS = 256   # executed blocks looked at around a hot block when forming its region
+MAX_REGION_BLOCKS = 64
 MAX_REGION_OPS = 1500
 WARM_FRACTION = 4  # a block joins a region when it ran at least 1/WARM_FRACTION as often as the root
 
@@ -40,22 +45,14 @@ class NativeRegion:
     name: str
     address: int
     blocks: list[tuple[int, int, str]]            # (guest pc, length, digest of the bytes)
+    optimized: bool = False
     translated: list = field(default_factory=list)  # the TranslatedBlocks it came from (none if cached)
     valid: bool = True
+    samples: int = 0                              # slices that stopped in it
 
     def pages(self):
         for pc, length, _ in self.blocks:
             yield from range(pc >> PAGE_SHIFT, ((pc + max(length, 1) - 1) >> PAGE_SHIFT) + 1)
-
-
-@dataclass(eq=False)
-class _Job:
-    """A region lowered to LLVM IR, waiting to be compiled."""
-
-    name: str
-    blocks: list
-    function: tuple[str, set[str]]
-    spans: list[tuple[int, int, str]]
 
 
 class JIT:
@@ -65,20 +62,23 @@ class JIT:
         self.engine = engine
         self.eager = eager          # compile every block before it first runs (the jit tier)
         self.threshold = 0 if eager else threshold
-        # Eager compilation covers all code, so it compiles fast; hot regions get the optimizer.
-        self.opt = 0 if eager else 2
-        self.compiler = Compiler(opt=self.opt, codegen_opt=self.opt)
-        addr = self.compiler.compile(module_text([], dispatcher_text()), ["dbt_dispatch"])["dbt_dispatch"]
+        self.fast = Compiler(opt=0, codegen_opt=0)
+        self._optimizer: Compiler | None = None  # created when first needed (its own MCJIT engine)
+        addr = self.fast.compile(module_text([], dispatcher_text()), ["dbt_dispatch"])["dbt_dispatch"]
         self._dispatch = _DISPATCH(addr)
-        self.jcache = (ctypes.c_uint64 * (2 * JCACHE_ENTRIES))()
+        self.jcache = (ctypes.c_uint64 * (JCACHE_WORDS * JCACHE_ENTRIES))()
         for i in range(JCACHE_ENTRIES):
-            self.jcache[2 * i] = EMPTY_TAG
+            self.jcache[JCACHE_WORDS * i] = EMPTY_TAG
         self._args = (engine.state.address, engine.memory.base_address, engine.memory.perm_address,
                       ctypes.addressof(self.jcache))
         self.native: dict[int, NativeRegion] = {}   # guest pc -> region entered there
         self.by_page: dict[int, set[NativeRegion]] = {}
         self.failed: set[int] = set()
+        self._reformed: set[int] = set()  # entries already given a region of their own by profile()
+        self._hot_entries: frozenset[int] = frozenset()  # profile(): where indirect jumps may go
+        self.slice = SLICE
         self.regions_compiled = 0
+        self.regions_optimized = 0
         self.regions_from_cache = 0
         self._counter = 0
         self.cache: CodeCache | None = None
@@ -86,20 +86,16 @@ class JIT:
         self._cache_dirty = False
         engine.translator.listeners.append(self.on_invalidate)
         engine.translator.holders.append(self.holds)
-        # Background compilation (not for eager mode, which must compile before running).
-        self.background = not eager and BACKGROUND
-        self.done: list[list[NativeRegion]] = []     # compiled by the worker, to be installed
-        self._queue = queue_module.SimpleQueue()
-        self._queued: set[int] = set()               # roots waiting for the worker
-        self._worker: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._compiling = threading.Lock()
-        if self.background:
-            ref = weakref.ref(self)
-            os.register_at_fork(
-                before=lambda: (j := ref()) and j._compiling.acquire(),
-                after_in_parent=lambda: (j := ref()) and j._compiling.release(),
-                after_in_child=lambda: (j := ref()) and j._after_fork_child())
+
+    @property
+    def optimizer(self) -> Compiler:
+        if self._optimizer is None:
+            self._optimizer = Compiler(opt=2)
+        return self._optimizer
+
+    @property
+    def compile_seconds(self) -> float:
+        return self.fast.compile_seconds + (self._optimizer.compile_seconds if self._optimizer else 0.0)
 
     # -- running ----------------------------------------------------------------------------------
     def run(self) -> int:
@@ -107,15 +103,16 @@ class JIT:
         return self._dispatch(*self._args)
 
     def _install_entry(self, pc: int, region: NativeRegion) -> None:
-        slot = (pc >> 1) & (JCACHE_ENTRIES - 1)
-        self.jcache[2 * slot + 1] = region.address  # function first: native code reads tag, then function
-        self.jcache[2 * slot] = pc
+        at = JCACHE_WORDS * ((pc >> 1) & (JCACHE_ENTRIES - 1))
+        self.jcache[at + 1] = region.address  # function first: native code reads tag, then function
+        self.jcache[at + 2] = 0
+        self.jcache[at] = pc
         self.native[pc] = region
 
     def _uninstall_entry(self, pc: int) -> None:
-        slot = (pc >> 1) & (JCACHE_ENTRIES - 1)
-        if self.jcache[2 * slot] == pc:
-            self.jcache[2 * slot] = EMPTY_TAG
+        at = JCACHE_WORDS * ((pc >> 1) & (JCACHE_ENTRIES - 1))
+        if self.jcache[at] == pc:
+            self.jcache[at] = EMPTY_TAG
         self.native.pop(pc, None)
 
     def reinstall(self, pc: int) -> bool:
@@ -132,19 +129,10 @@ class JIT:
 
     # -- forming and compiling regions ------------------------------------------------------------
     def hot(self, blk) -> None:
-        """The interpreter saw blk reach the threshold: compile a region rooted at it (in the
-        background, while the interpreter goes on; `poll` installs the result)."""
-        if blk.pc in self.failed or blk.pc in self._queued or not blk.valid:
+        """The interpreter saw blk reach the threshold: compile a region rooted at it, quickly."""
+        if blk.pc in self.failed or not blk.valid:
             return
-        blocks = self.form_region(blk)
-        self._queued.update(b.pc for b in blocks)
-        if self.background:
-            job = self.prepare(blocks)
-            if job is not None:
-                self._start_worker()
-                self._queue.put(job)
-        else:
-            self.install(self.compile([blocks]))
+        self.install(self.compile([self.form_region(blk)]))
 
     def ensure(self, pc: int) -> bool:
         """Eager mode: compile the code at pc (and what it reaches directly) before it runs."""
@@ -159,98 +147,175 @@ class JIT:
         self.install(self.compile([self.form_region(root, static=True)]))
         return pc in self.native
 
-    def form_region(self, root, static: bool = False, warm: int | None = None) -> list:
-        """Blocks reachable from root through direct edges (and call return sites): those that ran
-        often enough (`warm` times; by default a fraction of the root's count), or (static) every
-        one, translating them as needed."""
+    def _exits(self, blk) -> tuple[int, ...]:
+        """Where control may go from blk: direct successors, the return site of a call, and the
+        targets the interpreter saw an indirect jump take (or, for profile(), hot entry points)."""
+        ir = blk.ir
+        out = ir.successors()
+        if ir.return_to is not None:
+            out += (ir.return_to,)
+        if blk.seen is not None:
+            out += tuple(sorted(blk.seen | self._hot_entries))
+        return out
+
+    def form_region(self, root, static: bool = False, warm: int | None = None, duplicate: bool = False) -> list:
+        """The region rooted at a hot block: first every block on a cycle through the root (the loop
+        it heads, whatever each block's own count; with duplicate, even blocks compiled elsewhere
+        already), then warm blocks it leads to that are not compiled yet (`warm` runs; by default a
+        fraction of the root's). With static, every block reached directly, translating as needed
+        (eager compilation)."""
         translator = self.engine.translator
         cache = translator.cache
         if warm is None:
             warm = 0 if static else max(1, root.hits // WARM_FRACTION)
-        chosen = [root]
-        seen = {root.pc}
-        ops = len(root.ir.ops)
+        # Explore the executed code around the root.
+        explored = {root.pc: root}
+        order = [root]
         i = 0
-        while i < len(chosen) and len(chosen) < MAX_REGION_BLOCKS:
-            blk = chosen[i]
+        while i < len(order) and len(order) < EXPLORE_BLOCKS:
+            blk = order[i]
             i += 1
-            targets = list(blk.ir.successors())
-            if blk.ir.return_to is not None:
-                targets.append(blk.ir.return_to)
-            for pc in targets:
-                if pc in seen:
+            for pc in self._exits(blk):
+                if pc in explored:
                     continue
-                seen.add(pc)
-                if pc in self.native or pc in self._queued:
-                    continue  # compiled or being compiled: reached through the dispatcher
                 nxt = cache.get(pc)
-                if nxt is None and static:
+                if nxt is None and static and pc not in self.native:
                     try:
                         nxt = translator.lookup(pc)
                     except GuestFault:
                         continue
-                if nxt is None or nxt.hits < warm or ops + len(nxt.ir.ops) > MAX_REGION_OPS:
+                if nxt is None or not (nxt.hits or static) or not nxt.valid:
                     continue
-                chosen.append(nxt)
-                ops += len(nxt.ir.ops)
+                explored[pc] = nxt
+                order.append(nxt)
+        # Blocks that lead back to the root: the loop.
+        preds: dict[int, list[int]] = {}
+        for blk in order:
+            for pc in self._exits(blk):
+                if pc in explored:
+                    preds.setdefault(pc, []).append(blk.pc)
+        in_loop = {root.pc}
+        work = [root.pc]
+        while work:
+            for p in preds.get(work.pop(), ()):
+                if p not in in_loop:
+                    in_loop.add(p)
+                    work.append(p)
+        chosen, ops = [], 0
+        for blk in order:  # the loop first, then warm code it leads to that is not compiled yet
+            fresh = blk.pc not in self.native
+            looping = blk.pc in in_loop and (fresh or duplicate)
+            if (looping or (fresh and blk.hits >= warm)) and ops + len(blk.ir.ops) <= MAX_REGION_OPS \
+                    and len(chosen) < MAX_REGION_BLOCKS:
+                chosen.append(blk)
+                ops += len(blk.ir.ops)
         return chosen
 
-    def prepare(self, blocks: list) -> _Job | None:
-        """Lower a region (blocks, the first its root) to LLVM IR: Python work, on the main thread."""
+    def prepare(self, blocks: list, seen_extra: frozenset[int] = frozenset()) -> tuple | None:
+        """Lower a region (blocks, the first its root) to LLVM IR; None if the backend cannot."""
         memory = self.engine.memory
         self._counter += 1
         name = f"r{self._counter}_{blocks[0].pc:x}"
         try:
-            function = lower_region(Region([b.ir for b in blocks], name), memory.size,
+            seen = {b.pc: sorted(b.seen | seen_extra) for b in blocks if b.seen is not None}
+            function = lower_region(Region([b.ir for b in blocks], name, seen), memory.size,
                                     self.engine.frontend.regfile.size)
         except LoweringError as e:
             self.failed.add(blocks[0].pc)
-            self._queued.difference_update(b.pc for b in blocks)
             self.engine.notes.append(str(e))
             return None
         spans = [(b.pc, b.end - b.pc, digest(memory.peek(b.pc, b.end - b.pc))) for b in blocks]
-        return _Job(name, list(blocks), function, spans)
+        return name, list(blocks), function, spans
 
-    def build(self, jobs: list[_Job]) -> list[NativeRegion]:
-        """Compile lowered regions in one LLVM module and load them (no Python work to speak of, so
-        the background worker runs it while the interpreter holds the GIL)."""
+    def compile(self, batches: list[list], optimize: bool = False) -> list[NativeRegion]:
+        """Compile regions (each a list of TranslatedBlocks, the first its root) in one LLVM module."""
+        jobs = [j for j in (self.prepare(b, self._hot_entries) for b in batches) if j is not None]
         if not jobs:
             return []
-        obj = self.compiler.compile_object(module_text([j.function for j in jobs]))
-        addrs = self.compiler.load(obj, [j.name for j in jobs])
-        regions = [NativeRegion(j.name, addrs[j.name], j.spans, j.blocks) for j in jobs]
-        with self._lock:
-            self.modules.append(CachedModule(obj, [CachedRegion(r.name, r.blocks) for r in regions]))
-            self._cache_dirty = True
-            self.regions_compiled += len(regions)
+        compiler = self.optimizer if optimize else self.fast
+        obj = compiler.compile_object(module_text([function for _, _, function, _ in jobs]))
+        addrs = compiler.load(obj, [name for name, _, _, _ in jobs])
+        regions = [NativeRegion(name, addrs[name], spans, optimize, blocks) for name, blocks, _, spans in jobs]
+        self.modules.append(CachedModule(obj, [CachedRegion(r.name, r.blocks) for r in regions], optimize))
+        self._cache_dirty = True
+        self.regions_compiled += len(regions)
+        self.regions_optimized += len(regions) if optimize else 0
         if PERF_MAP:
             self._perf_map(regions)
         return regions
 
-    def compile(self, batches: list[list]) -> list[NativeRegion]:
-        """Lower and build regions right away."""
-        return self.build([j for j in map(self.prepare, batches) if j is not None])
-
     def install(self, regions: list[NativeRegion]) -> None:
-        """Make compiled regions reachable from the dispatcher (main thread only)."""
+        """Make compiled regions reachable from the dispatcher (each takes over its entry points)."""
         memory = self.engine.memory
         for region in regions:
-            if region.translated:
-                self._queued.difference_update(b.pc for b in region.translated)
-                if not all(b.valid for b in region.translated):
-                    region.valid = False  # guest code changed while it was being compiled
-                    continue
+            if region.translated and not all(b.valid for b in region.translated):
+                region.valid = False  # guest code changed while it was being compiled
+                continue
             for pc, length, _ in region.blocks:
                 self._install_entry(pc, region)
                 memory.mark_code(pc, max(length, 1))
             for page in region.pages():
                 self.by_page.setdefault(page, set()).add(region)
 
-    def poll(self) -> None:
-        """Install what the background worker finished."""
-        done = self.done
-        while done:
-            self.install(done.pop(0))
+    # -- between slices of native execution ---------------------------------------------------------
+    def profile(self, pc: int) -> None:
+        """A slice ended at pc: sample where native time goes, and look at region entry counts."""
+        region = self.native.get(pc)
+        if region is not None and not region.optimized:
+            region.samples += 1
+            if region.samples >= OPTIMIZE_SAMPLES:
+                self._optimize(region)
+        self._merge_hot_entries()
+
+    def _optimize(self, region: NativeRegion) -> None:
+        """Compile a quickly compiled region again with the optimizer."""
+        blocks = region.translated
+        if not blocks:  # loaded from the cache: translate its blocks again
+            try:
+                blocks = [self.engine.translator.lookup(pc) for pc, _, _ in region.blocks]
+            except GuestFault:
+                return
+        region.optimized = True  # whatever happens, do not try again
+        self.install(self.compile([blocks], optimize=True))
+
+    def _merge_hot_entries(self) -> None:
+        """Entry points the dispatcher crossed very often are a loop split across regions (or a hot
+        call): compile, optimized, a region holding the whole loop."""
+        jc = self.jcache
+        busy = []
+        for pc in self.native:
+            at = JCACHE_WORDS * ((pc >> 1) & (JCACHE_ENTRIES - 1)) + 2
+            count = jc[at]
+            if count:
+                jc[at] = 0
+                if count >= ENTRY_HOT // 4:
+                    busy.append((count, pc))
+        busy.sort(reverse=True)
+        candidates = [pc for count, pc in busy if count >= ENTRY_HOT and pc not in self._reformed]
+        if not candidates:
+            return
+        # Indirect jumps taken in native code are not profiled: let them reach any busy entry point.
+        self._hot_entries = frozenset(pc for _, pc in busy)
+        batches: list[list] = []
+        claimed: set[int] = set()
+        for pc in candidates:
+            if len(batches) == REFORM_PER_SLICE:
+                break
+            if pc in claimed:
+                continue
+            self._reformed.add(pc)
+            try:
+                root = self.engine.translator.lookup(pc)
+            except GuestFault:
+                continue
+            blocks = self.form_region(root, warm=1, duplicate=True)
+            if len(blocks) > 1:
+                batches.append(blocks)
+                claimed.update(b.pc for b in blocks)
+        self._reformed |= claimed
+        if batches:
+            self.install(self.compile(batches, optimize=True))
+        self._hot_entries = frozenset()
 
     def on_invalidate(self, addr: int, size: int, dropped: list) -> None:
         """Guest bytes in [addr, addr+size) were written: forget native code built from them."""
@@ -272,54 +337,20 @@ class JIT:
                 if not s:
                     del self.by_page[page]
 
-    # -- the background worker ----------------------------------------------------------------------
-    def _start_worker(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._work, name="dbt-jit", daemon=True)
-            self._worker.start()
-
-    def _work(self) -> None:
-        """Take queued regions in batches, compile them, hand them back."""
-        queue = self._queue
-        while True:
-            batch = [queue.get()]
-            while not queue.empty() and len(batch) < WORKER_BATCH:
-                batch.append(queue.get_nowait())
-            with self._compiling:
-                try:
-                    self.done.append(self.build(batch))
-                except Exception as e:  # a compiler failure must not kill the guest: stay interpreted
-                    self.engine.notes.append(f"compilation failed: {e}")
-                    for job in batch:
-                        self.failed.add(job.blocks[0].pc)
-                        self._queued.difference_update(b.pc for b in job.blocks)
-
-    def drain(self) -> None:
-        """Wait until every queued region is compiled, then install them."""
-        if self._worker is not None:
-            while not self._queue.empty() or self._compiling.locked():
-                time.sleep(0.001)
-        self.poll()
-
-    def _after_fork_child(self) -> None:
-        self._compiling.release()
-        self._queue = queue_module.SimpleQueue()
-        self._queued.clear()
-        self._worker = None
-
     # -- the persistent code cache ------------------------------------------------------------------
     def use_cache(self, cache: CodeCache) -> None:
-        """Load what earlier runs compiled for this program and install what still matches memory."""
+        """Load what earlier runs compiled for this program and install what still matches memory
+        (quickly compiled modules first, so optimized code takes over their entry points)."""
         self.cache = cache
         memory = self.engine.memory
-        for module in cache.load():
+        for module in sorted(cache.load(), key=lambda m: m.optimized):
+            compiler = self.optimizer if module.optimized else self.fast
             try:
-                addrs = self.compiler.load(module.obj, [r.name for r in module.regions])
+                addrs = compiler.load(module.obj, [r.name for r in module.regions])
             except (RuntimeError, ValueError) as e:
                 cache.problem = f"cached code did not load: {e}"
-                self.modules.clear()
                 self._cache_dirty = True
-                return
+                continue
             self.modules.append(module)
             regions = []
             for cr in module.regions:
@@ -328,7 +359,7 @@ class JIT:
                 except ValueError:
                     ok = False
                 if ok:
-                    regions.append(NativeRegion(cr.name, addrs[cr.name], cr.blocks))
+                    regions.append(NativeRegion(cr.name, addrs[cr.name], cr.blocks, module.optimized))
             self.install(regions)
             self.regions_from_cache += len(regions)
             if PERF_MAP:
@@ -336,16 +367,11 @@ class JIT:
 
     def save_cache(self) -> None:
         """Write this run's new code to the cache (with what was loaded from it)."""
-        if self.cache is None:
+        if self.cache is None or not self._cache_dirty:
             return
-        self.drain()
-        with self._lock:
-            if not self._cache_dirty:
-                return
-            modules = list(self.modules)
-            self._cache_dirty = False
+        self._cache_dirty = False
         try:
-            self.cache.save(modules)
+            self.cache.save(self.modules)
         except OSError as e:
             self.engine.notes.append(f"code cache not written: {e.strerror}")
 

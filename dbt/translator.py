@@ -19,7 +19,7 @@ class TranslatedBlock:
     """One cached translation: the IR, the interpreter's function, and what the dispatcher needs."""
 
     __slots__ = ("pc", "end", "n", "fn", "ir", "compiled", "hits", "exit_kind", "exit_next",
-                 "needs_icount", "pcs", "valid")
+                 "needs_icount", "pcs", "valid", "seen")
 
     def __init__(self, ir: Block, compiled, fn) -> None:
         self.ir = ir
@@ -35,6 +35,9 @@ class TranslatedBlock:
         self.exit_next = term.attrs[2] if term.opcode == "exit" else None
         self.needs_icount = any(op.opcode == "icount" for op in ir.ops)
         self.valid = True
+        # For a block ending in an indirect jump: the targets the interpreter saw it take (a profile
+        # that lets the JIT keep calls through pointers and switch tables inside one region).
+        self.seen: set[int] | None = set() if term.opcode == "goto_ind" else None
 
     def __repr__(self) -> str:
         return f"<block {self.pc:#x}-{self.end:#x} {self.n} insns, {self.hits} runs>"

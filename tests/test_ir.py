@@ -134,7 +134,7 @@ def test_unary_bit_operations_agree_between_tiers(opcode):
                     e.env.bind(compile_block(block))()
                 else:
                     text = module_text([lower_region(Region([block], "t"), e.memory.size, fe.regfile.size)])
-                    fn = e.jit.compiler.compile(text, ["t"])["t"]
+                    fn = e.jit.fast.compile(text, ["t"])["t"]
                     import ctypes
                     e.state.pc, e.state["ilimit"] = 0x1000, 2**64 - 1
                     ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)(fn)(

@@ -53,13 +53,19 @@ def signed_literal(value: int, ty: Ty) -> str:
 class Region:
     """Guest blocks compiled together as one function; every block is an entry point."""
 
-    def __init__(self, blocks: list[Block], name: str) -> None:
+    def __init__(self, blocks: list[Block], name: str, seen: dict[int, list[int]] | None = None) -> None:
         self.blocks = blocks
         self.name = name
         self.index = {b.pc: i for i, b in enumerate(blocks)}
-        # Where an indirect jump inside the region may stay inside it: the return sites of its calls.
+        # Where an indirect jump inside the region may stay inside it: the return sites of its calls,
+        # and the targets the interpreter saw that jump take (calls through pointers, switch tables).
         self.return_sites = sorted({b.return_to for b in blocks if b.return_to in self.index})
+        self.seen = {pc: [t for t in targets if t in self.index] for pc, targets in (seen or {}).items()}
         self.loop_of = _loops(self)
+
+    def indirect_targets(self, pc: int) -> list[int]:
+        """Region blocks an indirect jump ending the block at pc may reach without leaving."""
+        return sorted(set(self.return_sites) | set(self.seen.get(pc, ())))
 
     def edges(self, j: int) -> list[int]:
         """Indices of the region blocks that block j can continue to."""
@@ -67,7 +73,7 @@ class Region:
         term = block.terminator
         targets = list(block.successors())
         if term.opcode == "goto_ind":
-            targets += self.return_sites
+            targets += self.indirect_targets(block.pc)
         return [self.index[t] for t in targets if t in self.index]
 
 
@@ -952,7 +958,7 @@ def _goto_ind(f: _Fn, op: Op) -> None:
     target = f.val(op.args[0])
     n = len(f.block.insns)
     out = f.exit_to(ExitKind.NEXT, target, f.ic_now(n))
-    sites = f.region.return_sites
+    sites = f.region.indirect_targets(f.block.pc)
     cases = " ".join(f"i64 {signed_literal(pc, I64)}, label %{f.block_label(f.region.index[pc], f.loop)}"
                      for pc in sites)
     f.emit(f"switch i64 {target}, label %{out} [ {cases} ]")

@@ -148,7 +148,7 @@ class LinuxProcess:
 
         from ..codecache import CodeCache, translator_version
         jit = self.engine.jit
-        key = CodeCache.key(self.frontend.name, translator_version(), host_id(), f"opt{jit.opt}",
+        key = CodeCache.key(self.frontend.name, translator_version(), host_id(), f"tier-{self.engine.tier}",
                             f"mem{self.memory.size:x}", hashlib.sha256(elf_data).digest())
         cache = CodeCache(key)
         jit.use_cache(cache)
