@@ -1,4 +1,5 @@
-"""Every sample on every tier prints exactly what qemu-riscv64 prints and exits the same way, and the
+"""Every sample, built for each guest ISA, on every tier prints exactly what qemu-<isa> prints and exits
+the same way, and the
 tiers agree bit for bit on the final registers and the exact guest instruction count."""
 import json
 
@@ -29,11 +30,15 @@ STDIN = {"sha256": b"abc\n" * 100}
 # How many instructions `shell` runs depends on how the host schedules its processes (the number of
 # read() calls that drain a pipe), so only its output is compared between tiers.
 SCHEDULING_DEPENDENT = {"shell"}
-PARAMS = [(name, args) for name in samples.available("riscv64") for args in CASES[name]]
+ISAS = ("riscv64", "aarch64")
+PARAMS = [(isa, name, args) for isa in ISAS for name in samples.available(isa) for args in CASES[name]]
+IDS = [f"{'' if isa == 'riscv64' else isa + '-'}{n}-{'-'.join(a) or 'default'}" for isa, n, a in PARAMS]
 
 
 def test_every_sample_has_a_case():
-    assert set(CASES) == set(samples.available("riscv64"))
+    for isa in ISAS:
+        assert set(samples.available(isa)) <= set(CASES)
+    assert set(CASES) == set(samples.available())
 
 
 def _strip_notes(stderr: bytes) -> bytes:
@@ -42,9 +47,9 @@ def _strip_notes(stderr: bytes) -> bytes:
                     if not line.startswith(b"dbt: unsupported system call"))
 
 
-@pytest.mark.parametrize("name,args", PARAMS, ids=[f"{n}-{'-'.join(a) or 'default'}" for n, a in PARAMS])
-def test_sample_matches_qemu_on_every_tier(name, args, tmp_path):
-    binary = samples.build(name, "riscv64")
+@pytest.mark.parametrize("isa,name,args", PARAMS, ids=IDS)
+def test_sample_matches_qemu_on_every_tier(isa, name, args, tmp_path):
+    binary = samples.build(name, isa)
     stdin = STDIN.get(name, b"") if args != ["-"] or name == "sha256" else b""
     expected = run_qemu(binary, args, stdin=stdin)
     finals = {}

@@ -1,0 +1,693 @@
+"""Advanced SIMD: the subset compilers' vectorised loops and musl's string routines use, each family
+lifted lane by lane on the 128-bit V registers: three-same integer and FP arithmetic, compares and
+logic; two-register misc (cnt, not, neg, compares with zero, xtn, pairwise widening adds, conversions);
+across-lane reductions; dup, ins, umov, smov, ext; modified immediates (movi, mvni, orr, bic, fmov);
+shifts by immediate (incl. widening); permutes (uzp, zip, trn); by-element multiplies; scalar pairwise
+adds and scalar dup; ld1/st1 (multiple structures, single lane, replicate) and ld2-ld4/st2-st4."""
+from __future__ import annotations
+
+from typing import Callable
+
+from dbt.ir.block import Const, Value
+from dbt.ir.ops import DYN, RTZ
+from dbt.ir.types import F32, F64, I1, I8, I16, I32, I64, I128, INT_BY_BITS, int_of
+
+from ..lifter import Ctx, encoding, field
+from ..registers import VREG
+from .fp import expand_fp_imm, fabs, fmax_min, fneg
+from .memory import load, store
+
+FLOAT_OF = {32: F32, 64: F64}
+
+
+# -- lanes ----------------------------------------------------------------------------------------------
+
+def lanes(ctx: Ctx, v: Value, esize: int, count: int) -> list[Value]:
+    """The first `count` esize-bit lanes of a 128-bit value."""
+    b = ctx.b
+    ty = INT_BY_BITS[esize]
+    return [b.trunc(b.lshr(v, Const(I128, i * esize)), ty) for i in range(count)]
+
+
+def pack(ctx: Ctx, values: list[Value]) -> Value:
+    """Lanes (lowest first) joined into a 128-bit value; bits above them are zero."""
+    b = ctx.b
+    out = Const(I128, 0)
+    esize = values[0].ty.bits
+    for i, v in enumerate(values):
+        if v.ty.is_float:
+            v = b.bitcast(v, int_of(v.ty))
+        out = b.or_(out, b.shl(b.zext(v, I128), Const(I128, i * esize)))
+    return out
+
+
+def read(ctx: Ctx, reg: int, esize: int, q: int) -> list[Value]:
+    return lanes(ctx, ctx.vreg(reg), esize, (64 << q) // esize)
+
+
+def read_float(ctx: Ctx, reg: int, esize: int, q: int) -> list[Value]:
+    b = ctx.b
+    return [b.bitcast(x, FLOAT_OF[esize]) for x in read(ctx, reg, esize, q)]
+
+
+def write(ctx: Ctx, reg: int, values: list[Value]) -> None:
+    ctx.set_vreg(reg, pack(ctx, values))
+
+
+def mask_of(ctx: Ctx, c: Value, ty) -> Value:
+    """All ones where c holds, else zero (the result of a vector compare)."""
+    return ctx.b.select(c, Const(ty, ty.mask), Const(ty, 0))
+
+
+def _cmp(cond: str):
+    return lambda ctx, x, y: mask_of(ctx, ctx.b.cmp(cond, x, y), x.ty)
+
+
+def _minmax(cond: str):
+    return lambda ctx, x, y: ctx.b.select(ctx.b.cmp(cond, x, y), x, y)
+
+
+def _shl_by_register(signed: bool):
+    """SSHL/USHL: shift by the signed low byte of the other lane (negative: right), out-of-range aware."""
+    def lift(ctx: Ctx, x: Value, y: Value) -> Value:
+        b = ctx.b
+        ty = x.ty
+        s = b.sext(b.trunc(y, I8), I64) if ty.bits > 8 else b.trunc(y, I8)
+        s = s if s.ty is ty else (b.trunc(s, ty) if s.ty.bits > ty.bits else b.sext(s, ty))
+        neg = b.cmp("slt", s, Const(ty, 0))
+        amount = b.select(neg, b.neg(s), s)
+        big = b.cmp("uge", amount, Const(ty, ty.bits))
+        left = b.select(big, Const(ty, 0), b.shl(x, amount))
+        if signed:
+            right = b.ashr(x, b.select(big, Const(ty, ty.bits - 1), amount))
+        else:
+            right = b.select(big, Const(ty, 0), b.lshr(x, amount))
+        return b.select(neg, right, left)
+    return lift
+
+
+# (U, opcode) -> lane function of the integer three-same group
+INT_THREE_SAME: dict[tuple[int, int], Callable] = {
+    (0, 0b10000): lambda ctx, x, y: ctx.b.add(x, y),
+    (1, 0b10000): lambda ctx, x, y: ctx.b.sub(x, y),
+    (0, 0b10011): lambda ctx, x, y: ctx.b.mul(x, y),
+    (0, 0b00110): _cmp("sgt"), (1, 0b00110): _cmp("ugt"),
+    (0, 0b00111): _cmp("sge"), (1, 0b00111): _cmp("uge"),
+    (1, 0b10001): _cmp("eq"),
+    (0, 0b10001): lambda ctx, x, y: mask_of(ctx, ctx.b.cmp("ne", ctx.b.and_(x, y), Const(x.ty, 0)), x.ty),
+    (0, 0b01100): _minmax("sgt"), (1, 0b01100): _minmax("ugt"),
+    (0, 0b01101): _minmax("slt"), (1, 0b01101): _minmax("ult"),
+    (0, 0b01000): _shl_by_register(True), (1, 0b01000): _shl_by_register(False),
+    (0, 0b10111): "pairwise-add",
+    (0, 0b10100): ("pairwise", _minmax("sgt")), (1, 0b10100): ("pairwise", _minmax("ugt")),
+    (0, 0b10101): ("pairwise", _minmax("slt")), (1, 0b10101): ("pairwise", _minmax("ult")),
+}
+
+
+def _bitwise(ctx: Ctx, u: int, size: int, n: Value, m: Value, d: Value) -> Value:
+    """AND, BIC, ORR, ORN (U = 0) and EOR, BSL, BIT, BIF (U = 1) on whole registers."""
+    b = ctx.b
+    if not u:
+        return [b.and_, lambda x, y: b.and_(x, b.not_(y)), b.or_, lambda x, y: b.or_(x, b.not_(y))][size](n, m)
+    if size == 0:
+        return b.xor(n, m)
+    select, on_true, on_false = {1: (d, n, m), 2: (m, n, d), 3: (m, d, n)}[size]
+    return b.or_(b.and_(select, on_true), b.and_(b.not_(select), on_false))
+
+
+def _pairwise(ctx: Ctx, xs: list[Value], ys: list[Value], fn) -> list[Value]:
+    both = xs + ys
+    return [fn(ctx, both[2 * i], both[2 * i + 1]) for i in range(len(xs))]
+
+
+def _low_half(ctx: Ctx, v: Value, q: int) -> Value:
+    return v if q else ctx.b.and_(v, Const(I128, I64.mask))
+
+
+@encoding("0 x x 01110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx")
+def three_same(ctx: Ctx, w: int) -> None:
+    q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 11, 5)
+    rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
+    if opcode == 0b00011:
+        r = _bitwise(ctx, u, size, ctx.vreg(rn), ctx.vreg(rm), ctx.vreg(rd))
+        ctx.set_vreg(rd, _low_half(ctx, r, q))
+        return
+    if opcode >= 0b11000:
+        _fp_three_same(ctx, w)
+        return
+    fn = INT_THREE_SAME.get((u, opcode))
+    esize = 8 << size
+    if fn is None or (esize == 64 and not q):
+        ctx.undefined()
+        return
+    xs, ys = read(ctx, rn, esize, q), read(ctx, rm, esize, q)
+    if fn == "pairwise-add":
+        out = _pairwise(ctx, xs, ys, lambda ctx, x, y: ctx.b.add(x, y))
+    elif isinstance(fn, tuple):
+        out = _pairwise(ctx, xs, ys, fn[1])
+    else:
+        out = [fn(ctx, x, y) for x, y in zip(xs, ys)]
+    write(ctx, rd, out)
+
+
+def _fcmp_mask(cond: str, swap: bool = False, absolute: bool = False):
+    def lift(ctx: Ctx, x: Value, y: Value) -> Value:
+        if absolute:
+            x, y = fabs(ctx, x), fabs(ctx, y)
+        if swap:
+            x, y = y, x
+        return ctx.b.bitcast(mask_of(ctx, ctx.b.fcmp(cond, x, y, cond != "eq"), int_of(x.ty)), x.ty)
+    return lift
+
+
+# (U, bit 23, opcode) -> lane function (or ("pairwise", fn)) of the FP three-same group
+FP_THREE_SAME: dict[tuple[int, int, int], object] = {
+    (0, 0, 0b11010): lambda ctx, x, y: ctx.b.fbinop("fadd", x, y),
+    (0, 1, 0b11010): lambda ctx, x, y: ctx.b.fbinop("fsub", x, y),
+    (1, 0, 0b11011): lambda ctx, x, y: ctx.b.fbinop("fmul", x, y),
+    (1, 0, 0b11111): lambda ctx, x, y: ctx.b.fbinop("fdiv", x, y),
+    (0, 0, 0b11110): lambda ctx, x, y: fmax_min(ctx, "fmax", x, y),
+    (0, 1, 0b11110): lambda ctx, x, y: fmax_min(ctx, "fmin", x, y),
+    (0, 0, 0b11000): lambda ctx, x, y: ctx.b.fminmax("fmax", x, y),
+    (0, 1, 0b11000): lambda ctx, x, y: ctx.b.fminmax("fmin", x, y),
+    (1, 1, 0b11010): lambda ctx, x, y: fabs(ctx, ctx.b.fbinop("fsub", x, y)),
+    (0, 0, 0b11100): _fcmp_mask("eq"),
+    (1, 0, 0b11100): _fcmp_mask("le", swap=True),
+    (1, 1, 0b11100): _fcmp_mask("lt", swap=True),
+    (1, 0, 0b11101): _fcmp_mask("le", swap=True, absolute=True),
+    (1, 1, 0b11101): _fcmp_mask("lt", swap=True, absolute=True),
+    (1, 0, 0b11010): ("pairwise", lambda ctx, x, y: ctx.b.fbinop("fadd", x, y)),
+    (1, 0, 0b11110): ("pairwise", lambda ctx, x, y: fmax_min(ctx, "fmax", x, y)),
+    (1, 1, 0b11110): ("pairwise", lambda ctx, x, y: fmax_min(ctx, "fmin", x, y)),
+    (1, 0, 0b11000): ("pairwise", lambda ctx, x, y: ctx.b.fminmax("fmax", x, y)),
+    (1, 1, 0b11000): ("pairwise", lambda ctx, x, y: ctx.b.fminmax("fmin", x, y)),
+    (0, 0, 0b11001): "fmla",
+    (0, 1, 0b11001): "fmls",
+}
+
+
+def _fp_three_same(ctx: Ctx, w: int) -> None:
+    q, u, a, sz, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 23, 1), field(w, 22, 1), field(w, 11, 5)
+    rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
+    fn = FP_THREE_SAME.get((u, a, opcode))
+    esize = 32 << sz
+    if fn is None or (sz and not q):
+        ctx.undefined()
+        return
+    xs, ys = read_float(ctx, rn, esize, q), read_float(ctx, rm, esize, q)
+    if fn in ("fmla", "fmls"):
+        acc = read_float(ctx, rd, esize, q)
+        out = [ctx.b.fma(fneg(ctx, x) if fn == "fmls" else x, y, d, DYN) for x, y, d in zip(xs, ys, acc)]
+    elif isinstance(fn, tuple):
+        out = _pairwise(ctx, xs, ys, fn[1])
+    else:
+        out = [fn(ctx, x, y) for x, y in zip(xs, ys)]
+    write(ctx, rd, out)
+
+
+# -- two-register miscellaneous ---------------------------------------------------------------------------
+
+def _cmp_zero(cond: str):
+    return lambda ctx, x: mask_of(ctx, ctx.b.cmp(cond, x, Const(x.ty, 0)), x.ty)
+
+
+# (U, opcode) -> lane function of the integer two-register misc group
+INT_TWO_MISC = {
+    (0, 0b01001): _cmp_zero("eq"), (1, 0b01001): _cmp_zero("sle"),
+    (0, 0b01000): _cmp_zero("sgt"), (1, 0b01000): _cmp_zero("sge"),
+    (0, 0b01010): _cmp_zero("slt"),
+    (0, 0b01011): lambda ctx, x: ctx.b.select(ctx.b.cmp("slt", x, Const(x.ty, 0)), ctx.b.neg(x), x),
+    (1, 0b01011): lambda ctx, x: ctx.b.neg(x),
+}
+
+
+def _float_misc(ctx: Ctx, u: int, size: int, opcode: int, xs: list[Value], esize: int):
+    """The FP rows of the two-register misc group (size<1> selects the opcode set)."""
+    b = ctx.b
+    ft = FLOAT_OF[esize]
+    it = INT_BY_BITS[esize]
+    key = (u, size >> 1, opcode)
+    if key in ((0, 0, 0b11101), (1, 0, 0b11101)):
+        return [b.i2f(x, ft, u == 0, DYN) for x in xs]
+    if key in ((0, 1, 0b11011), (1, 1, 0b11011)):
+        return [b.f2i(b.bitcast(x, ft), it, u == 0, RTZ) for x in xs]
+    fl = [b.bitcast(x, ft) for x in xs]
+    table = {(0, 1, 0b01111): lambda v: fabs(ctx, v), (1, 1, 0b01111): lambda v: fneg(ctx, v),
+             (1, 1, 0b11111): lambda v: b.fsqrt(v, DYN)}
+    fn = table.get(key)
+    return None if fn is None else [fn(v) for v in fl]
+
+
+@encoding("0 x x 01110 xx 10000 xxxxx 10 xxxxx xxxxx")
+def two_misc(ctx: Ctx, w: int) -> None:
+    b = ctx.b
+    q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 12, 5)
+    rd, rn = field(w, 0, 5), field(w, 5, 5)
+    esize = 8 << size
+    if opcode == 0b00101:  # cnt, not, rbit
+        xs = read(ctx, rn, 8, q)
+        fn = {(0, 0): lambda x: b.unop("popcnt", x), (1, 0): b.not_, (1, 1): lambda x: b.unop("bitrev", x)}
+        op = fn.get((u, size))
+        if op is None:
+            ctx.undefined()
+            return
+        write(ctx, rd, [op(x) for x in xs])
+    elif opcode == 0b10010 and not u:  # xtn, xtn2
+        _narrow(ctx, q, rd, [b.trunc(x, INT_BY_BITS[esize]) for x in read(ctx, rn, 2 * esize, 1)])
+    elif opcode == 0b10011 and u:  # shll, shll2
+        wide = INT_BY_BITS[2 * esize]
+        xs = lanes(ctx, _source_half(ctx, rn, q), esize, 64 // esize)
+        write(ctx, rd, [b.shl(b.zext(x, wide), Const(wide, esize)) for x in xs])
+    elif opcode in (0b00010, 0b00110) and size < 3:  # [su]addlp, [su]adalp
+        wide = INT_BY_BITS[2 * esize]
+        ext = b.zext if u else b.sext
+        xs = [ext(x, wide) for x in read(ctx, rn, esize, q)]
+        out = [b.add(xs[2 * i], xs[2 * i + 1]) for i in range(len(xs) // 2)]
+        if opcode == 0b00110:
+            out = [b.add(o, d) for o, d in zip(out, read(ctx, rd, 2 * esize, q))]
+        write(ctx, rd, out)
+    elif opcode in (0, 1) and size + opcode < (3 - u):  # rev64, rev32, rev16
+        container = {(0, 0): 64, (1, 0): 32, (0, 1): 16}[(u, opcode)]
+        xs = read(ctx, rn, esize, q)
+        per = container // esize
+        write(ctx, rd, [xs[i - i % per + per - 1 - i % per] for i in range(len(xs))])
+    elif (u, opcode) in INT_TWO_MISC and (q or size < 3):
+        fn = INT_TWO_MISC[(u, opcode)]
+        write(ctx, rd, [fn(ctx, x) for x in read(ctx, rn, esize, q)])
+    else:
+        fesize = 32 << (size & 1)
+        out = None if (fesize == 64 and not q) else _float_misc(ctx, u, size, opcode, read(ctx, rn, fesize, q), fesize)
+        if out is None:
+            ctx.undefined()
+            return
+        write(ctx, rd, out)
+
+
+def _narrow(ctx: Ctx, q: int, rd: int, values: list[Value]) -> None:
+    """Write narrowed lanes to the low half (q = 0, upper half cleared) or the high half (q = 1)."""
+    b = ctx.b
+    packed = pack(ctx, values)
+    if q:
+        low = b.and_(ctx.vreg(rd), Const(I128, I64.mask))
+        b.put(VREG[rd], b.or_(low, b.shl(packed, Const(I128, 64))))
+    else:
+        ctx.set_vreg(rd, packed)
+
+
+def _source_half(ctx: Ctx, rn: int, q: int) -> Value:
+    """The low 64 bits of V[rn] (q = 0) or its high 64 bits (the '2' forms), as a 128-bit value."""
+    v = ctx.vreg(rn)
+    return ctx.b.lshr(v, Const(I128, 64)) if q else v
+
+
+# -- across lanes -----------------------------------------------------------------------------------------
+
+ACROSS = {
+    (0, 0b11011): lambda ctx, x, y: ctx.b.add(x, y),
+    (0, 0b01010): _minmax("sgt"), (1, 0b01010): _minmax("ugt"),
+    (0, 0b11010): _minmax("slt"), (1, 0b11010): _minmax("ult"),
+}
+
+
+@encoding("0 x x 01110 xx 11000 xxxxx 10 xxxxx xxxxx")
+def across_lanes(ctx: Ctx, w: int) -> None:
+    b = ctx.b
+    q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 12, 5)
+    esize = 8 << size
+    xs = read(ctx, field(w, 5, 5), esize, q) if size < 3 else []
+    if opcode == 0b00011 and size < 3 and len(xs) > 2:  # [su]addlv
+        wide = INT_BY_BITS[2 * esize]
+        acc = Const(wide, 0)
+        for x in xs:
+            acc = b.add(acc, (b.zext if u else b.sext)(x, wide))
+        ctx.set_vreg(field(w, 0, 5), acc)
+        return
+    fn = ACROSS.get((u, opcode))
+    if fn is None or len(xs) <= 2:
+        ctx.undefined()
+        return
+    acc = xs[0]
+    for x in xs[1:]:
+        acc = fn(ctx, acc, x)
+    ctx.set_vreg(field(w, 0, 5), acc)
+
+
+# -- copies ---------------------------------------------------------------------------------------------------
+
+def _element(imm5: int) -> tuple[int, int] | None:
+    """(esize, index) from imm5's lowest set bit."""
+    if imm5 & 15 == 0:
+        return None
+    low = (imm5 & -imm5).bit_length() - 1
+    return 8 << low, imm5 >> (low + 1)
+
+
+@encoding("0 x x 01110000 xxxxx 0 xxxx 1 xxxxx xxxxx")
+def copy(ctx: Ctx, w: int) -> None:
+    """DUP (element, general), INS (element, general), SMOV, UMOV."""
+    b = ctx.b
+    q, op, imm4 = field(w, 30, 1), field(w, 29, 1), field(w, 11, 4)
+    rd, rn = field(w, 0, 5), field(w, 5, 5)
+    el = _element(field(w, 16, 5))
+    if el is None:
+        ctx.undefined()
+        return
+    esize, index = el
+    ty = INT_BY_BITS[esize]
+    count = (64 << q) // esize
+    if op:  # ins (element): imm4 holds the source index
+        src = lanes(ctx, ctx.vreg(rn), esize, 16)[imm4 >> (esize.bit_length() - 4)]
+        _insert(ctx, rd, esize, index, src)
+    elif imm4 == 0:  # dup (element)
+        src = lanes(ctx, ctx.vreg(rn), esize, 128 // esize)[index]
+        write(ctx, rd, [src] * count)
+    elif imm4 == 1:  # dup (general)
+        x = ctx.x(rn)
+        write(ctx, rd, [x if ty is I64 else b.trunc(x, ty)] * count)
+    elif imm4 == 3:  # ins (general)
+        x = ctx.x(rn)
+        _insert(ctx, rd, esize, index, x if ty is I64 else b.trunc(x, ty))
+    elif imm4 in (5, 7):  # smov, umov
+        src = lanes(ctx, ctx.vreg(rn), esize, 128 // esize)[index]
+        out = INT_BY_BITS[32 << q]
+        if src.ty is not out:
+            src = (b.sext if imm4 == 5 else b.zext)(src, out)
+        ctx.set_x(rd, src)
+    else:
+        ctx.undefined()
+
+
+def _insert(ctx: Ctx, rd: int, esize: int, index: int, value: Value) -> None:
+    b = ctx.b
+    shift = esize * index
+    keep = ~(((1 << esize) - 1) << shift) & I128.mask
+    old = b.and_(ctx.vreg(rd), Const(I128, keep))
+    b.put(VREG[rd], b.or_(old, b.shl(b.zext(value, I128), Const(I128, shift))))
+
+
+@encoding("01 0 11110000 xxxxx 0 0000 1 xxxxx xxxxx")
+def scalar_dup(ctx: Ctx, w: int) -> None:
+    """DUP (scalar, element), alias mov: one lane to the low bits of Vd."""
+    el = _element(field(w, 16, 5))
+    if el is None:
+        ctx.undefined()
+        return
+    esize, index = el
+    ctx.set_vreg(field(w, 0, 5), lanes(ctx, ctx.vreg(field(w, 5, 5)), esize, 128 // esize)[index])
+
+
+@encoding("0 x 101110 000 xxxxx 0 xxxx 0 xxxxx xxxxx")
+def ext(ctx: Ctx, w: int) -> None:
+    b = ctx.b
+    q, imm4 = field(w, 30, 1), field(w, 11, 4)
+    if not q and imm4 > 7:
+        ctx.undefined()
+        return
+    nbytes = 8 << q
+    lo, hi = ctx.vreg(field(w, 5, 5)), ctx.vreg(field(w, 16, 5))
+    if not q:
+        lo, hi = b.and_(lo, Const(I128, I64.mask)), b.and_(hi, Const(I128, I64.mask))
+    both = b.or_(b.lshr(lo, Const(I128, 8 * imm4)), b.shl(hi, Const(I128, 8 * (nbytes - imm4))))
+    ctx.set_vreg(field(w, 0, 5), _low_half(ctx, both, q))
+
+
+@encoding("0 x 001110 xx 0 xxxxx 0 xxx 10 xxxxx xxxxx")
+def permute(ctx: Ctx, w: int) -> None:
+    """UZP1/2, TRN1/2, ZIP1/2."""
+    q, size, opcode = field(w, 30, 1), field(w, 22, 2), field(w, 12, 3)
+    esize = 8 << size
+    if opcode in (0, 4) or (esize == 64 and not q):
+        ctx.undefined()
+        return
+    xs, ys = read(ctx, field(w, 5, 5), esize, q), read(ctx, field(w, 16, 5), esize, q)
+    n, part = len(xs), opcode >> 2
+    kind = opcode & 3
+    if kind == 1:  # uzp
+        both = xs + ys
+        out = [both[2 * i + part] for i in range(n)]
+    elif kind == 2:  # trn
+        out = [(xs if i % 2 == 0 else ys)[i - i % 2 + part] for i in range(n)]
+    else:  # zip
+        base = part * n // 2
+        out = [(xs if i % 2 == 0 else ys)[base + i // 2] for i in range(n)]
+    write(ctx, field(w, 0, 5), out)
+
+
+# -- modified immediates ----------------------------------------------------------------------------------
+
+def expand_imm(op: int, cmode: int, imm8: int) -> int:
+    """AdvSIMDExpandImm: the 64-bit pattern (repeated to 128 bits by the caller)."""
+    kind = cmode >> 1
+    if kind < 4:
+        return _rep(imm8 << (8 * kind), 32)
+    if kind < 6:
+        return _rep(imm8 << (8 * (kind & 1)), 16)
+    if kind == 6:
+        ones = 8 * (1 + (cmode & 1))
+        return _rep((imm8 << ones) | ((1 << ones) - 1), 32)
+    if cmode == 14:
+        return sum(0xFF << (8 * i) for i in range(8) if imm8 >> i & 1) if op else _rep(imm8, 8)
+    return expand_fp_imm(imm8, F64) if op else _rep(expand_fp_imm(imm8, F32), 32)
+
+
+def _rep(v: int, bits: int) -> int:
+    return sum(v << i for i in range(0, 64, bits))
+
+
+@encoding("0 x x 0111100000 xxx xxxx x 1 xxxxx xxxxx")
+def modified_imm(ctx: Ctx, w: int) -> None:
+    """MOVI, MVNI, ORR, BIC (vector, immediate) and FMOV (vector, immediate)."""
+    b = ctx.b
+    q, op, cmode, o2 = field(w, 30, 1), field(w, 29, 1), field(w, 12, 4), field(w, 11, 1)
+    imm8 = field(w, 16, 3) << 5 | field(w, 5, 5)
+    rd = field(w, 0, 5)
+    if o2 or (cmode == 15 and op and not q):
+        ctx.undefined()
+        return
+    imm64 = expand_imm(op, cmode, imm8)
+    imm = Const(I128, imm64 | (imm64 << 64 if q else 0))
+    if cmode < 12 and cmode & 1:  # orr / bic
+        r = b.or_(ctx.vreg(rd), imm) if not op else b.and_(ctx.vreg(rd), b.xor(imm, Const(I128, I128.mask)))
+        ctx.set_vreg(rd, _low_half(ctx, r, q))
+    elif op and cmode < 14:  # mvni
+        ctx.set_vreg(rd, _low_half(ctx, b.xor(imm, Const(I128, I128.mask)), q))
+    else:
+        ctx.set_vreg(rd, imm)
+
+
+# -- shifts by immediate ------------------------------------------------------------------------------------
+
+@encoding("0 x x 011110 xxxx xxx xxxxx 1 xxxxx xxxxx")
+def shift_imm(ctx: Ctx, w: int) -> None:
+    """SSHR, USHR, SSRA, USRA, SHL, SLI, SRI, SHRN, [SU]SHLL (uxtl, sxtl)."""
+    b = ctx.b
+    q, u, immh, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 19, 4), field(w, 11, 5)
+    if immh == 0:  # modified immediate space, registered separately
+        ctx.undefined()
+        return
+    esize = 8 << (immh.bit_length() - 1)
+    immhb = field(w, 16, 7)
+    rd, rn = field(w, 0, 5), field(w, 5, 5)
+    right, left = 2 * esize - immhb, immhb - esize
+    ty = INT_BY_BITS[esize]
+    if opcode == 0b10100 and esize < 64:  # sshll, ushll
+        wide = INT_BY_BITS[2 * esize]
+        xs = lanes(ctx, _source_half(ctx, rn, q), esize, 64 // esize)
+        write(ctx, rd, [b.shl((b.zext if u else b.sext)(x, wide), Const(wide, left)) for x in xs])
+        return
+    if opcode == 0b10000 and not u and esize < 64:  # shrn
+        wide = INT_BY_BITS[2 * esize]
+        xs = read(ctx, rn, 2 * esize, 1)
+        r = 4 * esize - immhb
+        _narrow(ctx, q, rd, [b.trunc(b.lshr(x, Const(wide, r)), ty) for x in xs])
+        return
+    if esize == 64 and not q:
+        ctx.undefined()
+        return
+    xs = read(ctx, rn, esize, q)
+
+    def shr(x):
+        if right >= esize:
+            return b.ashr(x, Const(ty, esize - 1)) if not u else Const(ty, 0)
+        return (b.lshr if u else b.ashr)(x, Const(ty, right))
+
+    if opcode == 0b00000:
+        out = [shr(x) for x in xs]
+    elif opcode == 0b00010:
+        out = [b.add(d, shr(x)) for x, d in zip(xs, read(ctx, rd, esize, q))]
+    elif opcode == 0b01010 and not u:
+        out = [b.shl(x, Const(ty, left)) for x in xs]
+    elif opcode == 0b01010:  # sli
+        keep = Const(ty, ((1 << left) - 1))
+        out = [b.or_(b.and_(d, keep), b.shl(x, Const(ty, left))) for x, d in zip(xs, read(ctx, rd, esize, q))]
+    elif opcode == 0b01000 and u:  # sri
+        keep = Const(ty, ~(ty.mask >> right) & ty.mask if right < esize else ty.mask)
+        out = [b.or_(b.and_(d, keep), shr(x)) for x, d in zip(xs, read(ctx, rd, esize, q))]
+    else:
+        ctx.undefined()
+        return
+    write(ctx, rd, out)
+
+
+# -- by element and scalar pairwise ----------------------------------------------------------------------------
+
+@encoding("0 x x 01111 xx x x xxxx xxxx x 0 xxxxx xxxxx")
+def by_element(ctx: Ctx, w: int) -> None:
+    """FMUL, FMLA, FMLS (by element) and MUL, MLA, MLS (by element)."""
+    b = ctx.b
+    q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 12, 4)
+    h, l_, m = field(w, 11, 1), field(w, 21, 1), field(w, 20, 1)
+    rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 4)
+    if opcode in (0b1001, 0b0001, 0b0101) and not u and size >= 2:
+        esize = 32 << (size & 1)
+        if esize == 64 and (l_ or not q):
+            ctx.undefined()
+            return
+        index = (h << 1 | l_) if esize == 32 else h
+        rm |= m << 4
+        y = read_float(ctx, rm, esize, 1)[index]
+        xs = read_float(ctx, rn, esize, q)
+        if opcode == 0b1001:
+            out = [b.fbinop("fmul", x, y) for x in xs]
+        else:
+            acc = read_float(ctx, rd, esize, q)
+            out = [b.fma(fneg(ctx, x) if opcode == 0b0101 else x, y, d, DYN) for x, d in zip(xs, acc)]
+        write(ctx, rd, out)
+    elif opcode in (0b1000, 0b0000, 0b0100) and size in (1, 2) and (opcode == 0b1000) != bool(u):
+        esize = 8 << size
+        index = (h << 2 | l_ << 1 | m) if esize == 16 else (h << 1 | l_)
+        if esize == 32:
+            rm |= m << 4
+        y = read(ctx, rm, esize, 1)[index]
+        xs = read(ctx, rn, esize, q)
+        prods = [b.mul(x, y) for x in xs]
+        if opcode == 0b1000:
+            out = prods
+        else:
+            acc = read(ctx, rd, esize, q)
+            out = [(b.sub if opcode == 0b0100 else b.add)(d, p) for d, p in zip(acc, prods)]
+        write(ctx, rd, out)
+    else:
+        ctx.undefined()
+
+
+@encoding("01 x 11110 xx 11000 xxxxx 10 xxxxx xxxxx")
+def scalar_pairwise(ctx: Ctx, w: int) -> None:
+    """ADDP (scalar) and FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP (scalar)."""
+    b = ctx.b
+    u, size, opcode = field(w, 29, 1), field(w, 22, 2), field(w, 12, 5)
+    rd, rn = field(w, 0, 5), field(w, 5, 5)
+    if not u and size == 3 and opcode == 0b11011:
+        x, y = read(ctx, rn, 64, 1)
+        ctx.set_vreg(rd, b.add(x, y))
+        return
+    esize = 32 << (size & 1)
+    ops = {(0, 0b01101): lambda x, y: b.fbinop("fadd", x, y),
+           (0, 0b01111): lambda x, y: fmax_min(ctx, "fmax", x, y),
+           (1, 0b01111): lambda x, y: fmax_min(ctx, "fmin", x, y),
+           (0, 0b01100): lambda x, y: b.fminmax("fmax", x, y),
+           (1, 0b01100): lambda x, y: b.fminmax("fmin", x, y)}
+    fn = ops.get((size >> 1, opcode)) if u else None
+    if fn is None:
+        ctx.undefined()
+        return
+    x, y = read_float(ctx, rn, esize, 1)[:2]
+    ctx.set_vreg(rd, fn(x, y))
+
+
+# -- structure loads and stores ------------------------------------------------------------------------------
+
+# opcode of the multiple-structures form -> (registers, elements per structure)
+MULTIPLE = {0b0111: (1, 1), 0b1010: (2, 1), 0b0110: (3, 1), 0b0010: (4, 1),
+            0b1000: (2, 2), 0b0100: (3, 3), 0b0000: (4, 4)}
+
+
+def _post_index(ctx: Ctx, w: int, base: Value, total: int) -> None:
+    if not field(w, 23, 1):
+        return
+    rm = field(w, 16, 5)
+    step = Const(I64, total) if rm == 31 else ctx.x(rm)
+    ctx.set_xsp(field(w, 5, 5), ctx.b.add(base, step))
+
+
+@encoding("0 x 0011000 x 000000 xxxx xx xxxxx xxxxx", "0 x 0011001 x 0 xxxxx xxxx xx xxxxx xxxxx")
+def multiple_structures(ctx: Ctx, w: int) -> None:
+    """LD1-LD4 and ST1-ST4 (multiple structures), with optional post-index."""
+    b = ctx.b
+    q, is_load, opcode, size = field(w, 30, 1), field(w, 22, 1), field(w, 12, 4), field(w, 10, 2)
+    entry = MULTIPLE.get(opcode)
+    if entry is None or (size == 3 and not q and entry[1] > 1):
+        ctx.undefined()
+        return
+    nregs, per = entry
+    esize = 8 << size
+    count = (64 << q) // esize
+    base = ctx.xsp(field(w, 5, 5))
+    rt = field(w, 0, 5)
+    regs = [(rt + i) % 32 for i in range(nregs)]
+    ty = INT_BY_BITS[esize]
+    ebytes = esize // 8
+
+    def addr_of(r: int, e: int) -> Value:
+        g, k = divmod(r, per)  # register group g, element k of each structure
+        offset = g * count * per * ebytes + (e * per + k) * ebytes
+        return b.add(base, Const(I64, offset))
+
+    if is_load:
+        values = {r: [b.load(ty, addr_of(i, e)) for e in range(count)] for i, r in enumerate(regs)}
+        for r, vals in values.items():
+            write(ctx, r, vals)
+    else:
+        for i, r in enumerate(regs):
+            for e, v in enumerate(read(ctx, r, esize, q)):
+                b.store(addr_of(i, e), v)
+    _post_index(ctx, w, base, nregs * count * ebytes)
+
+
+@encoding("0 x 0011010 x x 00000 xxx x xx xxxxx xxxxx", "0 x 0011011 x x xxxxx xxx x xx xxxxx xxxxx")
+def single_structure(ctx: Ctx, w: int) -> None:
+    """LD1-LD4/ST1-ST4 of one lane and LD1R-LD4R (replicate), with optional post-index."""
+    b = ctx.b
+    q, is_load, r_, opcode, s, size = (field(w, 30, 1), field(w, 22, 1), field(w, 21, 1), field(w, 13, 3),
+                                       field(w, 12, 1), field(w, 10, 2))
+    nregs = (opcode & 1) << 1 | r_
+    nregs += 1
+    scale = opcode >> 1
+    base = ctx.xsp(field(w, 5, 5))
+    rt = field(w, 0, 5)
+    if scale == 3:  # replicate
+        if not is_load or s:
+            ctx.undefined()
+            return
+        esize = 8 << size
+        ty = INT_BY_BITS[esize]
+        count = (64 << q) // esize
+        for i in range(nregs):
+            v = b.load(ty, b.add(base, Const(I64, i * esize // 8)))
+            write(ctx, (rt + i) % 32, [v] * count)
+        _post_index(ctx, w, base, nregs * esize // 8)
+        return
+    index_bits = q << 3 | s << 2 | size
+    if scale == 0:
+        esize, index = 8, index_bits
+    elif scale == 1 and not size & 1:
+        esize, index = 16, index_bits >> 1
+    elif scale == 2 and size == 0:
+        esize, index = 32, index_bits >> 2
+    elif scale == 2 and size == 1 and not s:
+        esize, index = 64, index_bits >> 3
+    else:
+        ctx.undefined()
+        return
+    ty = INT_BY_BITS[esize]
+    for i in range(nregs):
+        addr = b.add(base, Const(I64, i * esize // 8))
+        r = (rt + i) % 32
+        if is_load:
+            _insert(ctx, r, esize, index, b.load(ty, addr))
+        else:
+            b.store(addr, lanes(ctx, ctx.vreg(r), esize, 128 // esize)[index])
+    _post_index(ctx, w, base, nregs * esize // 8)
+
+
+__all__ = ["load", "store", "I1", "I16", "I32", "Callable"]
