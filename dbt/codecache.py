@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAGIC = b"DBTCACHE"
-FORMAT = 2
+FORMAT = 3
 MAX_FILE_BYTES = 64 << 20
 
 # Source files whose contents define what translated code means: any change makes old code stale.
@@ -62,6 +62,8 @@ def digest(data: bytes) -> str:
 class CachedRegion:
     name: str
     blocks: list[tuple[int, int, str]]  # (guest pc, byte length, digest of those bytes); entries
+    lines: int = 0                      # size of its LLVM IR
+    seconds: float = 0.0                # native time charged to it over all runs (JIT.profile)
 
 
 @dataclass
@@ -113,7 +115,8 @@ class CodeCache:
         offset = 0
         for m in modules:
             header["modules"].append({"offset": offset, "size": len(m.obj), "optimized": m.optimized,
-                                      "regions": [{"name": r.name, "blocks": r.blocks} for r in m.regions]})
+                                      "regions": [{"name": r.name, "blocks": r.blocks, "lines": r.lines,
+                                                   "seconds": r.seconds} for r in m.regions]})
             blobs.append(m.obj)
             offset += len(m.obj)
         head = json.dumps(header, separators=(",", ":")).encode()
@@ -152,8 +155,8 @@ def _parse(data: bytes) -> list[CachedModule]:
         start, size = int(m["offset"]), int(m["size"])
         if start < 0 or size <= 0 or start + size > len(blobs):
             raise ValueError("module outside the file")
-        regions = [CachedRegion(str(r["name"]), [(int(pc), int(n), str(d)) for pc, n, d in r["blocks"]])
-                   for r in m["regions"]]
+        regions = [CachedRegion(str(r["name"]), [(int(pc), int(n), str(d)) for pc, n, d in r["blocks"]],
+                                int(r["lines"]), float(r["seconds"])) for r in m["regions"]]
         modules.append(CachedModule(blobs[start:start + size], regions, bool(m["optimized"])))
     return modules
 

@@ -116,15 +116,16 @@ class Engine:
         perf = time.perf_counter
         limit = S[ILIMIT]
         while True:
-            # Native code runs in slices, so the profile of region entries gets looked at.
-            stop = S[ILIMIT] = min(limit, S[ICOUNT] + jit.slice)
+            # Native code runs in slices of guest instructions (counted across syscalls and other
+            # exits), so the JIT gets to look at where time goes.
+            stop = S[ILIMIT] = min(limit, jit.slice_end(S[ICOUNT]))
             t0 = perf()
             kind = jit.run()
             t1 = perf()
             S[ILIMIT] = limit
             self.time_native += t1 - t0
             if kind == ExitKind.BUDGET and stop < limit:  # the slice ended, not the caller's budget
-                jit.profile(S[PC])
+                jit.profile(S[PC], S[ICOUNT])
                 continue
             if kind == ExitKind.SYSCALL:
                 return Exit(ExitKind.SYSCALL, S[PC], next_pc=S[EXIT_ARG])

@@ -27,7 +27,7 @@ from .memory import PAGE_SHIFT
 PERF_MAP = bool(os.environ.get("DBT_PERF_MAP"))  # write /tmp/perf-PID.map for profiling JIT code
 
 SLICE = 30_000_000     # guest instructions of native execution between two looks at the profile
-OPTIMIZE_SAMPLES = 2   # slices that stopped in a quickly compiled region before it gets the optimizer
+OPTIMIZE_SECONDS_PER_LINE = 1e-4  # LLVM -O2 cost per line of LLVM IR, measured on this kind of code
 ENTRY_HOT = 20_000     # dispatcher entries per slice that make an entry point worth a region of its own
 REFORM_PER_SLICE = 4
 EXPLORE_BLOCKS = 256   # executed blocks looked at around a hot block when forming its region
@@ -46,9 +46,13 @@ class NativeRegion:
     address: int
     blocks: list[tuple[int, int, str]]            # (guest pc, length, digest of the bytes)
     optimized: bool = False
+    record: CachedRegion = field(default_factory=lambda: CachedRegion("", []))  # what the code cache keeps
     translated: list = field(default_factory=list)  # the TranslatedBlocks it came from (none if cached)
     valid: bool = True
-    samples: int = 0                              # slices that stopped in it
+
+    def optimize_cost(self) -> float:
+        """Estimated seconds LLVM's optimizer needs for this region (from its size)."""
+        return self.record.lines * OPTIMIZE_SECONDS_PER_LINE
 
     def pages(self):
         for pc, length, _ in self.blocks:
@@ -77,6 +81,8 @@ class JIT:
         self._reformed: set[int] = set()  # entries already given a region of their own by profile()
         self._hot_entries: frozenset[int] = frozenset()  # profile(): where indirect jumps may go
         self.slice = SLICE
+        self.next_look = 0      # guest instruction count at which the current slice ends
+        self._slice_t0 = 0.0
         self.regions_compiled = 0
         self.regions_optimized = 0
         self.regions_from_cache = 0
@@ -235,8 +241,10 @@ class JIT:
         compiler = self.optimizer if optimize else self.fast
         obj = compiler.compile_object(module_text([function for _, _, function, _ in jobs]))
         addrs = compiler.load(obj, [name for name, _, _, _ in jobs])
-        regions = [NativeRegion(name, addrs[name], spans, optimize, blocks) for name, blocks, _, spans in jobs]
-        self.modules.append(CachedModule(obj, [CachedRegion(r.name, r.blocks) for r in regions], optimize))
+        records = [CachedRegion(name, spans, function[0].count("\n")) for name, _, function, spans in jobs]
+        regions = [NativeRegion(r.name, addrs[r.name], r.blocks, optimize, r, blocks)
+                   for r, (_, blocks, _, _) in zip(records, jobs)]
+        self.modules.append(CachedModule(obj, records, optimize))
         self._cache_dirty = True
         self.regions_compiled += len(regions)
         self.regions_optimized += len(regions) if optimize else 0
@@ -258,12 +266,24 @@ class JIT:
                 self.by_page.setdefault(page, set()).add(region)
 
     # -- between slices of native execution ---------------------------------------------------------
-    def profile(self, pc: int) -> None:
-        """A slice ended at pc: sample where native time goes, and look at region entry counts."""
+    def slice_end(self, icount: int) -> int:
+        """The instruction count at which native code should next stop for profile()."""
+        if icount >= self.next_look:
+            self.next_look = icount + self.slice
+            self._slice_t0 = self.engine.time_native
+        return self.next_look
+
+    def profile(self, pc: int, icount: int) -> None:
+        """A slice ended at pc: charge its native time to the region there (a sample of where time goes) and
+        look at region entry counts. A quickly compiled region gets the optimizer once the time charged
+        to it reaches what optimizing it costs, so no program spends more than about twice the best."""
+        now = self.engine.time_native
+        spent, self._slice_t0, self.next_look = now - self._slice_t0, now, icount + self.slice
         region = self.native.get(pc)
         if region is not None and not region.optimized:
-            region.samples += 1
-            if region.samples >= OPTIMIZE_SAMPLES:
+            region.record.seconds += spent
+            self._cache_dirty = True
+            if region.record.seconds >= region.optimize_cost():
                 self._optimize(region)
         self._merge_hot_entries()
 
@@ -280,7 +300,7 @@ class JIT:
 
     def _merge_hot_entries(self) -> None:
         """Entry points the dispatcher crossed very often are a loop split across regions (or a hot
-        call): compile, optimized, a region holding the whole loop."""
+        call): compile a region holding the whole loop (quickly; profile() decides on optimizing it)."""
         jc = self.jcache
         busy = []
         for pc in self.native:
@@ -308,13 +328,13 @@ class JIT:
                 root = self.engine.translator.lookup(pc)
             except GuestFault:
                 continue
-            blocks = self.form_region(root, warm=1, duplicate=True)
+            blocks = self.form_region(root, warm=1 << 62, duplicate=True)  # the loop only
             if len(blocks) > 1:
                 batches.append(blocks)
                 claimed.update(b.pc for b in blocks)
         self._reformed |= claimed
         if batches:
-            self.install(self.compile(batches, optimize=True))
+            self.install(self.compile(batches))
         self._hot_entries = frozenset()
 
     def on_invalidate(self, addr: int, size: int, dropped: list) -> None:
@@ -359,7 +379,7 @@ class JIT:
                 except ValueError:
                     ok = False
                 if ok:
-                    regions.append(NativeRegion(cr.name, addrs[cr.name], cr.blocks, module.optimized))
+                    regions.append(NativeRegion(cr.name, addrs[cr.name], cr.blocks, module.optimized, cr))
             self.install(regions)
             self.regions_from_cache += len(regions)
             if PERF_MAP:
