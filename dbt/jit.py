@@ -27,7 +27,7 @@ from .memory import PAGE_SHIFT
 PERF_MAP = bool(os.environ.get("DBT_PERF_MAP"))  # write /tmp/perf-PID.map for profiling JIT code
 
 SLICE = 30_000_000     # guest instructions of native execution between two looks at the profile
-OPTIMIZE_SECONDS_PER_LINE = 1e-4  # LLVM -O2 cost per line of LLVM IR, measured on this kind of code
+OPTIMIZE_SECONDS_PER_LINE = 4e-5  # cost of the optimizing compile per line of LLVM IR, measured here
 ENTRY_HOT = 20_000     # dispatcher entries per slice that make an entry point worth a region of its own
 REFORM_PER_SLICE = 4
 EXPLORE_BLOCKS = 256   # executed blocks looked at around a hot block when forming its region
@@ -66,7 +66,7 @@ class JIT:
         self.engine = engine
         self.eager = eager          # compile every block before it first runs (the jit tier)
         self.threshold = 0 if eager else threshold
-        self.fast = Compiler(opt=0, codegen_opt=0)
+        self.fast = Compiler("quick")
         self._optimizer: Compiler | None = None  # created when first needed (its own MCJIT engine)
         addr = self.fast.compile(module_text([], dispatcher_text()), ["dbt_dispatch"])["dbt_dispatch"]
         self._dispatch = _DISPATCH(addr)
@@ -96,7 +96,7 @@ class JIT:
     @property
     def optimizer(self) -> Compiler:
         if self._optimizer is None:
-            self._optimizer = Compiler(opt=2)
+            self._optimizer = Compiler("optimized")
         return self._optimizer
 
     @property
