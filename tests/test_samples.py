@@ -1,6 +1,5 @@
 """Every sample, built for each guest ISA, on every tier prints exactly what qemu-<isa> prints and exits
-the same way, and the
-tiers agree bit for bit on the final registers and the exact guest instruction count."""
+the same way, and the tiers agree bit for bit on the final registers and the exact guest instruction count."""
 import json
 
 import pytest
