@@ -1,0 +1,293 @@
+"""A RISC-V virtual machine laid out like QEMU's `virt`: RAM at 0x80000000, CLINT, PLIC, eight
+virtio-mmio slots, a devicetree in RAM, and the monitor loop that runs translated guest code in bounded
+slices, delivers interrupts at block boundaries and emulates what the translated code hands back."""
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from typing import BinaryIO, Callable
+
+from frontends.riscv64.sysmode import FRONTEND
+
+from ..engine import Engine, Exit
+from ..exits import Access, ExitKind
+from . import clint as clint_mod
+from . import fdt
+from . import plic as plic_mod
+from .bus import PhysicalMemory
+from .emulate import emulate
+from .htif import Htif, MachineExit
+from .loader import EM_RISCV, Image, LoadError, load_elf
+from .priv import (ILLEGAL_INSN, INSN_ACCESS, LOAD_ACCESS, MEI, MSI, MTI, SEI, STI, STORE_ACCESS, GuestStopped,
+                   Hart)
+from .sbi import Sbi
+from .virtio.mmio import VirtioMMIO
+
+RAM_BASE = 0x80000000
+DEFAULT_RAM = 128 << 20
+VIRTIO_BASE, VIRTIO_STRIDE, VIRTIO_SLOTS, VIRTIO_FIRST_IRQ = 0x10001000, 0x1000, 8, 1
+SLICE = 20_000           # guest instructions between interrupt checks
+MAX_IDLE = 0.05          # seconds a wfi sleeps before looking again
+STATUS_BUDGET = 124      # the instruction budget ran out
+STATUS_STOPPED = 125     # the guest could not go on (fault with no handler, trap loop, dead wfi)
+FAULT_CAUSE = {Access.READ: LOAD_ACCESS, Access.WRITE: STORE_ACCESS, Access.EXEC: INSN_ACCESS}
+NEVER = (1 << 64) - 1
+
+
+class Machine:
+    """One RISC-V machine: memory, devices, a hart, and the monitor that runs it."""
+
+    def __init__(self, ram: int = DEFAULT_RAM, harts: int = 1, tier: str = "auto",
+                 output: BinaryIO | None = None, sbi: str = "auto", slice_insns: int = SLICE) -> None:
+        if harts != 1:
+            raise ValueError("only one hart is supported for now (--smp 1)")
+        if sbi not in ("auto", "on", "off"):
+            raise ValueError(f"sbi must be auto, on or off, not {sbi!r}")
+        self.memory = PhysicalMemory(RAM_BASE, ram)
+        self.output = output if output is not None else sys.stdout.buffer
+        self.input: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.events: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.wake = threading.Event()
+        self.async_sources = 0   # backends that can raise interrupts on their own (net, console input)
+        self.clint = clint_mod.Clint(harts)
+        self.plic = plic_mod.Plic(harts)
+        self.memory.add_device(clint_mod.BASE, clint_mod.SIZE, self.clint)
+        self.memory.add_device(plic_mod.BASE, plic_mod.SIZE, self.plic)
+        self.slots: list[VirtioMMIO] = []
+        for n in range(VIRTIO_SLOTS):
+            slot = VirtioMMIO(self.memory, self._irq_line(VIRTIO_FIRST_IRQ + n))
+            self.slots.append(slot)
+            self.memory.add_device(VIRTIO_BASE + n * VIRTIO_STRIDE, VIRTIO_STRIDE, slot)
+        self.engine = Engine(FRONTEND, self.memory, tier)
+        self.hart = Hart(0, self.engine.state, self._lines, self.clint.mtime)
+        self.stimecmp = [NEVER] * harts
+        self.sbi_mode = sbi
+        self.sbi = Sbi(self)
+        self.htif: Htif | None = None
+        self.image: Image | None = None
+        self.dtb_address = 0
+        self.slice = slice_insns
+        self.stop_reason = ""
+        self.exit_handlers: dict[ExitKind, Callable[[Exit], None]] = {
+            ExitKind.PRIV: self._on_priv, ExitKind.FAULT: self._on_fault, ExitKind.UNDEF: self._on_undef,
+            ExitKind.SYSCALL: self._on_priv, ExitKind.BREAK: self._on_priv, ExitKind.HALT: self._on_priv,
+        }
+
+    # -- building the machine ------------------------------------------------------------------------
+    def attach(self, device) -> int:
+        """Put a virtio device in the first free slot; returns its interrupt number."""
+        for n, slot in enumerate(self.slots):
+            if slot.device is None:
+                slot.attach(device)
+                device.machine = self
+                return VIRTIO_FIRST_IRQ + n
+        raise ValueError(f"all {VIRTIO_SLOTS} virtio slots are taken")
+
+    def load(self, path: str) -> Image:
+        """Load a bare-metal guest ELF, write the devicetree, and set the boot registers."""
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise LoadError(f"{path}: {e.strerror}") from None
+        image = load_elf(self.memory, data, path)
+        if image.machine != EM_RISCV:
+            raise LoadError(f"{path}: not a RISC-V ELF (e_machine {image.machine})")
+        self.image = image
+        tohost = image.symbols.get("tohost")
+        if tohost is not None:
+            self.htif = Htif(self.memory, tohost, image.symbols.get("fromhost"), self.console_write)
+        self.boot(image.entry)
+        return image
+
+    def boot(self, entry: int) -> None:
+        """Reset the hart to M-mode at entry with a0 = hart id and a1 = the devicetree address."""
+        blob = fdt.build(self.devicetree())
+        self.dtb_address = (self.memory.ram_end - len(blob) - 0x1000) & ~0xFFF
+        self.memory.poke(self.dtb_address, blob)
+        st = self.engine.state
+        st.pc = entry
+        st["a0"], st["a1"] = self.hart.hartid, self.dtb_address
+
+    def devicetree(self) -> fdt.Node:
+        """The machine described as a devicetree."""
+        mem = self.memory
+        root = fdt.Node("", {"#address-cells": 2, "#size-cells": 2, "compatible": "riscv-virtio",
+                             "model": "dbt,virt"})
+        root.child("chosen", {"bootargs": "", "stdout-path": "/soc"})
+        root.child(f"memory@{RAM_BASE:x}", {"device_type": "memory", "reg": fdt.cells64(RAM_BASE, mem.ram_size)})
+        cpus = root.child("cpus", {"#address-cells": 1, "#size-cells": 0, "timebase-frequency": self.clint.hz})
+        cpu = cpus.child("cpu@0", {"device_type": "cpu", "reg": 0, "status": "okay", "compatible": "riscv",
+                                   "riscv,isa": "rv64imafdc", "mmu-type": "riscv,none"})
+        cpu.child("interrupt-controller", {"#interrupt-cells": 1, "interrupt-controller": None,
+                                           "compatible": "riscv,cpu-intc", "phandle": 1})
+        soc = root.child("soc", {"#address-cells": 2, "#size-cells": 2, "compatible": "simple-bus",
+                                 "ranges": None})
+        soc.child(f"clint@{clint_mod.BASE:x}", {"compatible": "riscv,clint0",
+                                                 "reg": fdt.cells64(clint_mod.BASE, clint_mod.SIZE),
+                                                 "interrupts-extended": [1, MSI, 1, MTI]})
+        soc.child(f"plic@{plic_mod.BASE:x}", {"compatible": "riscv,plic0", "#interrupt-cells": 1,
+                                               "interrupt-controller": None, "phandle": 2,
+                                               "reg": fdt.cells64(plic_mod.BASE, plic_mod.SIZE),
+                                               "riscv,ndev": plic_mod.NSOURCES - 1,
+                                               "interrupts-extended": [1, MEI, 1, SEI]})
+        for n in range(VIRTIO_SLOTS):
+            base = VIRTIO_BASE + n * VIRTIO_STRIDE
+            soc.child(f"virtio_mmio@{base:x}", {"compatible": "virtio,mmio", "interrupt-parent": 2,
+                                                 "interrupts": VIRTIO_FIRST_IRQ + n,
+                                                 "reg": fdt.cells64(base, VIRTIO_STRIDE)})
+        if self.htif is not None:
+            root.child("htif", {"compatible": "ucb,htif0"})
+        return root
+
+    # -- interrupts and time -----------------------------------------------------------------------------
+    def _irq_line(self, source: int) -> Callable[[bool], None]:
+        return lambda high: self.plic.set_level(source, high)
+
+    def _lines(self) -> int:
+        """The interrupt bits hardware drives into mip of hart 0."""
+        clint, now = self.clint, self.clint.mtime()
+        bits = (clint.msip[0] << MSI) | ((now >= clint.mtimecmp[0]) << MTI) | ((now >= self.stimecmp[0]) << STI)
+        if self.plic.pending:
+            bits |= (self.plic.irq(0) << MEI) | (self.plic.irq(1) << SEI)
+        return bits
+
+    def set_supervisor_timer(self, hart: int, when: int) -> None:
+        """SBI set_timer: STIP rises when mtime reaches `when` (and is cleared until then)."""
+        self.stimecmp[hart] = when
+
+    def post(self, event: Callable[[], None]) -> None:
+        """Run `event` on the monitor thread at the next block boundary (for backend threads)."""
+        self.events.put(event)
+        self.wake.set()
+
+    def _drain_events(self) -> None:
+        events = self.events
+        while not events.empty():
+            events.get()()
+
+    def wait_for_interrupt(self, hart: Hart) -> None:
+        """wfi: sleep until an interrupt is pending and enabled in mie."""
+        while True:
+            self._drain_events()
+            if hart.wakes():
+                return
+            deadlines = []
+            if hart.mie >> MTI & 1:
+                deadlines.append(self.clint.mtimecmp[hart.hartid])
+            if hart.mie >> STI & 1:
+                deadlines.append(self.stimecmp[hart.hartid])
+            deadline = min((d for d in deadlines if d != NEVER), default=None)
+            if deadline is None and not self.async_sources and not hart.mie >> MSI & 1 and not self.plic.pending:
+                raise GuestStopped(f"wfi at pc {hart.state.pc - 4:#x} with no interrupt that can wake it "
+                                   f"(mie {hart.mie:#x})")
+            wait = MAX_IDLE if deadline is None else \
+                min(MAX_IDLE, max(0, deadline - self.clint.mtime()) / self.clint.hz)
+            if wait > 0:
+                self.wake.wait(wait)
+                self.wake.clear()
+
+    # -- consoles -------------------------------------------------------------------------------------
+    def console_write(self, data: bytes) -> None:
+        self.output.write(data)
+        self.output.flush()
+
+    def console_read(self, n: int) -> bytes:
+        """Up to n bytes of console input that have arrived (none if nothing has)."""
+        out = bytearray()
+        while len(out) < n and not self.input.empty():
+            out += self.input.get()
+        return bytes(out)
+
+    def console_getchar(self) -> int:
+        data = self.console_read(1)
+        return data[0] if data else -1 & (2**64 - 1)
+
+    # -- the monitor loop -------------------------------------------------------------------------------
+    def sbi_call(self, hart: Hart) -> bool:
+        if self.sbi_mode == "off" or (self.sbi_mode == "auto" and hart.mtvec):
+            return False
+        return self.sbi.call(hart)
+
+    def _fetch_word(self, pc: int) -> tuple[int, int]:
+        mem = self.memory
+        if not mem.is_ram(pc, 2):
+            return 0, 4
+        low = int.from_bytes(mem.peek(pc, 2), "little")
+        if low & 3 != 3:
+            return low, 2
+        return (int.from_bytes(mem.peek(pc, 4), "little"), 4) if mem.is_ram(pc, 4) else (0, 4)
+
+    def _on_priv(self, ex: Exit) -> None:
+        word, size = self._fetch_word(self.hart.state.pc)
+        emulate(self.hart, self, word, size)
+
+    def _on_fault(self, ex: Exit) -> None:
+        if self.htif is not None and self.htif.exit_request is not None:
+            raise self.htif.exit_request
+        self.hart.trap(FAULT_CAUSE[ex.access], ex.addr)
+
+    def _on_undef(self, ex: Exit) -> None:
+        self.hart.trap(ILLEGAL_INSN, int.from_bytes(ex.raw or b"", "little"))
+
+    def run(self, max_insns: int | None = None) -> int:
+        """Run until the guest ends the VM (its exit status), stops (STATUS_STOPPED, see stop_reason)
+        or, with max_insns, after that many guest instructions (STATUS_BUDGET)."""
+        hart, engine, handlers = self.hart, self.engine, self.exit_handlers
+        limit = None if max_insns is None else engine.state.icount + max_insns
+        try:
+            while True:
+                if not self.events.empty():
+                    self._drain_events()
+                irq = hart.pending_interrupt()
+                if irq is not None:
+                    hart.trap(irq, 0, interrupt=True)
+                budget = self.slice
+                if limit is not None:
+                    budget = min(budget, limit - engine.state.icount)
+                    if budget <= 0:
+                        self.stop_reason = f"instruction budget of {max_insns} used up at pc {hart.state.pc:#x}"
+                        return STATUS_BUDGET
+                ex = engine.run(budget)
+                handler = handlers.get(ex.kind)
+                if handler is not None:
+                    handler(ex)
+        except MachineExit as e:
+            self.stop_reason = str(e)
+            return e.status
+        except GuestStopped as e:
+            self.stop_reason = str(e)
+            return STATUS_STOPPED
+        finally:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write back everything devices hold (disk images reach the disk)."""
+        for slot in self.slots:
+            if slot.device is not None:
+                slot.device.flush()
+        try:
+            self.output.flush()
+        except (OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        """Flush and release devices and backends."""
+        self.flush()
+        for slot in self.slots:
+            if slot.device is not None:
+                slot.device.close()
+
+    # -- inspection (Python API) -------------------------------------------------------------------
+    def read(self, addr: int, length: int) -> bytes:
+        """Guest-physical RAM bytes."""
+        return self.memory.peek(addr, length)
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.memory.poke(addr, data)
+
+    @property
+    def state(self):
+        """The hart's registers (by name or ABI alias, plus pc and icount)."""
+        return self.engine.state

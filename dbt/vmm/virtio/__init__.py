@@ -1,0 +1,1 @@
+"""virtio 1.x devices over the MMIO transport (version 2) with split virtqueues."""

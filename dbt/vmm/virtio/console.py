@@ -1,0 +1,51 @@
+"""virtio-console (device 3): receiveq 0 gets host input, transmitq 1 goes to the host's output."""
+from __future__ import annotations
+
+from collections import deque
+
+from .mmio import VirtioDevice
+
+RX, TX = 0, 1
+
+
+class Console(VirtioDevice):
+    device_id = 3
+    queue_sizes = (64, 64)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: deque[bytes] = deque()
+
+    def queue_notify(self, index: int) -> None:
+        if index == TX:
+            for chain in self.chains(TX):
+                if chain.writable:
+                    self.transport.needs_reset(f"console transmit chain {chain.head} has writable buffers")
+                    return
+                self.machine.console_write(chain.read(self.memory))
+                self.complete(TX, chain, 0)
+        else:
+            self.deliver()
+
+    def receive(self, data: bytes) -> None:
+        """Host input for the guest (called on the monitor thread)."""
+        self.pending.append(data)
+        self.deliver()
+
+    def deliver(self) -> None:
+        """Fill the driver's receive buffers with pending input."""
+        while self.pending and self.transport is not None and self.transport.live():
+            q = self.queues[RX]
+            if not q.ready or not q.pending(self.memory):
+                return
+            chain = next(self.chains(RX), None)
+            if chain is None:
+                return
+            data = self.pending.popleft()
+            n = chain.write(self.memory, data)
+            if n < len(data):
+                self.pending.appendleft(data[n:])
+            self.complete(RX, chain, n)
+
+    def reset(self) -> None:
+        self.pending.clear()
