@@ -8,13 +8,15 @@ from dbt.ir.ops import DYN, RDN, RMM, RNE, RTZ, RUP
 from dbt.ir.types import F32, F64, I1, I32, I64, I128, int_of
 
 from ..lifter import Ctx, encoding, field, int_ty
-from ..registers import C, FPCR, N, V, Z
+from ..registers import C, FPCR, FPSR, N, V, Z
 
 FTYPES = {0: F32, 1: F64}
 SIGN = {F32: 1 << 31, F64: 1 << 63}
 # FPCR.RMode (RN, RP, RM, RZ) -> IR rounding mode, packed 4 bits per entry
 _RMODE_TABLE = RNE | RUP << 4 | RDN << 8 | RTZ << 12
 FPCR_RMODE_SHIFT = 22
+FPSR_KEPT = 0xF8000080  # N, Z, C, V, QC and IDC: stored as written (nothing here sets them)
+QUIET = {F32: 1 << 22, F64: 1 << 51}
 
 
 # -- FP environment -------------------------------------------------------------------------------------
@@ -31,11 +33,12 @@ def write_fpcr(ctx: Ctx, v: Value) -> None:
 def read_fpsr(ctx: Ctx) -> Value:
     """FPSR's IOC, DZC, OFC, UFC, IXC (bits 0-4) are the IR flags NV, DZ, OF, UF, NX in reverse order."""
     b = ctx.b
-    return b.zext(b.lshr(b.unop("bitrev", b.getflags()), Const(I32, 27)), I64)
+    return b.or_(b.get(FPSR), b.zext(b.lshr(b.unop("bitrev", b.getflags()), Const(I32, 27)), I64))
 
 
 def write_fpsr(ctx: Ctx, v: Value) -> None:
     b = ctx.b
+    b.put(FPSR, b.and_(v, Const(I64, FPSR_KEPT)))
     low = b.and_(b.trunc(v, I32), Const(I32, 31))
     b.setflags(b.lshr(b.unop("bitrev", low), Const(I32, 27)))
 
@@ -54,10 +57,20 @@ def fabs(ctx: Ctx, v: Value) -> Value:
     return b.bitcast(b.and_(b.bitcast(v, it), Const(it, SIGN[v.ty] - 1)), v.ty)
 
 
-def fmax_min(ctx: Ctx, opcode: str, x: Value, y: Value) -> Value:
-    """FMAX/FMIN: a NaN operand gives a NaN (the IR's min/max return the other operand)."""
+def quieted(ctx: Ctx, v: Value) -> Value:
+    """v with its quiet bit set (a NaN operand as A64 propagates it)."""
     b = ctx.b
-    return b.select(b.fcmp("un", x, y, False), b.fbinop("fadd", x, y), b.fminmax(opcode, x, y))
+    it = int_of(v.ty)
+    return b.bitcast(b.or_(b.bitcast(v, it), Const(it, QUIET[v.ty])), v.ty)
+
+
+def fmax_min(ctx: Ctx, opcode: str, x: Value, y: Value) -> Value:
+    """FMAX/FMIN: a NaN operand gives that NaN, quieted (the IR's min/max return the other operand);
+    the IR operation still raises Invalid Operation for a signaling NaN."""
+    b = ctx.b
+    r = b.fminmax(opcode, x, y)
+    nan = b.select(b.fcmp("un", x, x, False), quieted(ctx, x), quieted(ctx, y))
+    return b.select(b.fcmp("un", x, y, False), nan, r)
 
 
 def ftype(ctx: Ctx, w: int):

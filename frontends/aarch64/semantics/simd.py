@@ -662,8 +662,8 @@ def single_structure(ctx: Ctx, w: int) -> None:
         esize = 8 << size
         ty = INT_BY_BITS[esize]
         count = (64 << q) // esize
-        for i in range(nregs):
-            v = b.load(ty, b.add(base, Const(I64, i * esize // 8)))
+        values = [b.load(ty, b.add(base, Const(I64, i * esize // 8))) for i in range(nregs)]
+        for i, v in enumerate(values):  # every load before any register write
             write(ctx, (rt + i) % 32, [v] * count)
         _post_index(ctx, w, base, nregs * esize // 8)
         return
@@ -680,12 +680,14 @@ def single_structure(ctx: Ctx, w: int) -> None:
         ctx.undefined()
         return
     ty = INT_BY_BITS[esize]
-    for i in range(nregs):
-        addr = b.add(base, Const(I64, i * esize // 8))
-        r = (rt + i) % 32
-        if is_load:
-            _insert(ctx, r, esize, index, b.load(ty, addr))
-        else:
+    addrs = [b.add(base, Const(I64, i * esize // 8)) for i in range(nregs)]
+    regs = [(rt + i) % 32 for i in range(nregs)]
+    if is_load:
+        values = [b.load(ty, addr) for addr in addrs]  # every load before any register write
+        for r, v in zip(regs, values):
+            _insert(ctx, r, esize, index, v)
+    else:
+        for r, addr in zip(regs, addrs):
             b.store(addr, lanes(ctx, ctx.vreg(r), esize, 128 // esize)[index])
     _post_index(ctx, w, base, nregs * esize // 8)
 
