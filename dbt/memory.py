@@ -171,6 +171,9 @@ class GuestMemory:
     def read(self, addr: int, length: int, access: Access = Access.READ) -> bytes:
         """Guest bytes, checked for read permission (or exec permission when fetching code)."""
         need = PROT_EXEC if access == Access.EXEC else PROT_READ
+        if 0 <= addr and ((addr & PAGE_MASK) + length <= PAGE_SIZE) and addr + length <= self.size \
+                and self.perm[addr >> PAGE_SHIFT] & need:
+            return self.arena[addr:addr + length]  # the common case: within one readable page
         self._check(addr, length, need, access)
         return self.arena[addr:addr + length]
 

@@ -3,13 +3,12 @@ with its system calls served here."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import errno
 import hashlib
 import json
 import os
 import sys
-from typing import Iterator, TextIO
+from typing import TextIO
 
 from .. import frontend as frontends
 from ..engine import Engine, Exit
@@ -94,6 +93,11 @@ class LinuxProcess:
         except elf.ElfError as e:
             raise LoadError(str(e)) from None
         self.abi = self.frontend.linux
+        regs = self.frontend.regfile
+        self._nr_slot = regs[self.abi.syscall_nr_reg].slot  # syscall registers, read on every call
+        self._arg_slots = [regs[r].slot for r in self.abi.arg_regs]
+        self._ret_slot = regs[self.abi.ret_reg].slot
+        self._blocking = _Blocking(self)
         self.fs.flags = fs.OpenFlags(self.abi.open_flags)
         self.engine = Engine(self.frontend, tier=tier)
         self.memory = self.engine.memory
@@ -213,10 +217,10 @@ class LinuxProcess:
     # -- system calls -------------------------------------------------------------------------------
     def syscall(self, ex: Exit) -> None:
         st = self.state
-        abi = self.abi
-        nr = st[abi.syscall_nr_reg]
-        args = [st[r] for r in abi.arg_regs]
-        name = abi.syscall_numbers.get(nr, f"syscall_{nr}")
+        words = st.words
+        nr = words[self._nr_slot]
+        args = [words[s] for s in self._arg_slots]
+        name = self.abi.syscall_numbers.get(nr, f"syscall_{nr}")
         handler = SYSCALLS.get(name)
         st.pc = ex.next_pc
         if handler is None:
@@ -236,7 +240,7 @@ class LinuxProcess:
                 result = -(e.errno or errno.EIO)
             except GuestFault:
                 result = -errno.EFAULT
-        st[abi.ret_reg] = result & (2**64 - 1)
+        words[self._ret_slot] = result & (2**64 - 1)
         if self.strace:
             self._strace(name, args, result)
 
@@ -267,14 +271,9 @@ class LinuxProcess:
             except (OSError, ValueError):
                 pass
 
-    @contextlib.contextmanager
-    def blocking(self) -> Iterator[None]:
+    def blocking(self) -> "_Blocking":
         """Around a host call that may block: a signal for a guest handler interrupts it (EINTR)."""
-        self.in_blocking = True
-        try:
-            yield
-        finally:
-            self.in_blocking = False
+        return self._blocking
 
     def reserve_fd(self, fd: int) -> int:
         """Move a host fd dbt needs out of the guest's way (high number, close-on-exec) and guard it."""
@@ -418,3 +417,18 @@ def _take_exec_state(env: dict[str, str] | None) -> dict:
         except OSError:
             pass
     return state if isinstance(state, dict) and {"argv", "env", "execfn"} <= state.keys() else {}
+
+
+class _Blocking:
+    """The context of LinuxProcess.blocking(): marks the process as inside a blocking host call."""
+
+    __slots__ = ("process",)
+
+    def __init__(self, process: LinuxProcess) -> None:
+        self.process = process
+
+    def __enter__(self) -> None:
+        self.process.in_blocking = True
+
+    def __exit__(self, *exc) -> None:
+        self.process.in_blocking = False
