@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("bench", help="benchmark dbt against qemu-user and native runs", add_help=False)
 
+    from .vmm.cli import register as register_vm
+    register_vm(sub)
+
     tr = sub.add_parser("translate", help="show how guest code is translated, stage by stage")
     tr.add_argument("program", help="a guest executable, or a raw code file with --isa and --base")
     tr.add_argument("--at", type=_int, metavar="ADDR", help="guest address of the block (default: entry)")
@@ -154,7 +157,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "run":
             status = cmd_run(args)
             _die_like(status)
-        status = cmd_cache(args) if args.command == "cache" else cmd_translate(args)
+        if args.command == "vm":
+            status = args.func(args)
+        else:
+            status = cmd_cache(args) if args.command == "cache" else cmd_translate(args)
     except KeyboardInterrupt:
         status = 130
     except BrokenPipeError:

@@ -3,6 +3,7 @@ virtio-mmio slots, a devicetree in RAM, and the monitor loop that runs translate
 slices, delivers interrupts at block boundaries and emulates what the translated code hands back."""
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -47,6 +48,7 @@ class Machine:
         self.memory = PhysicalMemory(RAM_BASE, ram)
         self.output = output if output is not None else sys.stdout.buffer
         self.input: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.console_input = False  # True once host input is read (start_console_input)
         self.events: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.wake = threading.Event()
         self.async_sources = 0   # backends that can raise interrupts on their own (net, console input)
@@ -81,6 +83,7 @@ class Machine:
             if slot.device is None:
                 slot.attach(device)
                 device.machine = self
+                device.attached()
                 return VIRTIO_FIRST_IRQ + n
         raise ValueError(f"all {VIRTIO_SLOTS} virtio slots are taken")
 
@@ -192,6 +195,30 @@ class Machine:
     def console_write(self, data: bytes) -> None:
         self.output.write(data)
         self.output.flush()
+
+    def start_console_input(self, fd: int = 0) -> None:
+        """Read host input from fd on a thread and give it to the guest's console."""
+        self.console_input = True
+        self.async_sources += 1
+
+        def reader() -> None:
+            while True:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                self.post(lambda d=data: self.feed_input(d))
+        threading.Thread(target=reader, name="dbt-vm-console", daemon=True).start()
+
+    def feed_input(self, data: bytes) -> None:
+        """Console input for the guest: to a virtio console if there is one, else for SBI getchar."""
+        for slot in self.slots:
+            if slot.device is not None and slot.device.device_id == 3:
+                slot.device.receive(data)
+                return
+        self.input.put(data)
 
     def console_read(self, n: int) -> bytes:
         """Up to n bytes of console input that have arrived (none if nothing has)."""

@@ -49,3 +49,7 @@ class Console(VirtioDevice):
 
     def reset(self) -> None:
         self.pending.clear()
+
+    def attached(self) -> None:
+        if self.machine.console_input:
+            self.machine.async_sources += 1

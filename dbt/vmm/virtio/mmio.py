@@ -44,6 +44,9 @@ class VirtioDevice:
     def queue_notify(self, index: int) -> None:
         """The driver made buffers available in queue `index`."""
 
+    def attached(self) -> None:
+        """The device now belongs to self.machine (start backend threads here)."""
+
     def reset(self) -> None:
         """Back to the initial state (the transport already reset the queues)."""
 
