@@ -6,7 +6,6 @@ VMM shell sit on top and decide what an exit means.
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from .translator import MAX_BLOCK_INSNS, Translator
 NO_LIMIT = (1 << 64) - 1
 TIERS = ("interp", "jit", "auto")
 SEEN_TARGETS = 16  # indirect-jump targets remembered per block
-HOT_THRESHOLD = int(os.environ.get("DBT_HOT", 50))  # interpreted executions before a block roots a compiled region
+HOT_THRESHOLD = 50  # interpreted executions before a block roots a compiled region (Engine(threshold=) overrides)
 
 
 @dataclass
