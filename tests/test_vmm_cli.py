@@ -1,0 +1,100 @@
+"""`dbt vm`: guests run from options or a machine file; bad disks, busy ports and bad machine files are
+reported before the guest starts, with a non-zero status and no traceback."""
+from __future__ import annotations
+
+import random
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from samples.vm import build as vm_build
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dbt_vm(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dbt", "vm", *args], capture_output=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def guests() -> dict[str, str]:
+    return {n: str(vm_build.build(n)) for n in ("hello", "disk", "timer")}
+
+
+def test_hello(guests):
+    r = dbt_vm("--ram", "32M", guests["hello"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith(b"hello from the SBI debug console\n") and r.stderr == b""
+
+
+def test_machine_file_with_disk(guests, tmp_path):
+    image = tmp_path / "disk.img"
+    content = random.Random(9).randbytes(32 * 512)
+    image.write_bytes(content)
+    (tmp_path / "m.toml").write_text(
+        f'guest = "{guests["disk"]}"\nram = "16M"\ntier = "interp"\n[[disk]]\npath = "disk.img"\n')
+    r = dbt_vm("--machine", str(tmp_path / "m.toml"))
+    assert r.returncode == 0, r.stderr
+    assert b"capacity 32\n" in r.stdout
+    assert image.read_bytes()[16 * 512:16 * 512 + 8] == b"dbt-sum\0"
+
+
+def test_options_override_machine_file(guests, tmp_path):
+    (tmp_path / "m.toml").write_text(f'guest = "{guests["disk"]}"\nram = "16M"\n')
+    r = dbt_vm("--machine", str(tmp_path / "m.toml"), guests["hello"])
+    assert r.returncode == 0 and b"hello from M-mode" in r.stdout
+
+
+def test_instruction_budget(guests):
+    r = dbt_vm("--max-insns", "2000", "--tier", "interp", guests["timer"])
+    assert r.returncode == 124
+    assert r.stderr.startswith(b"dbt vm: instruction budget of 2000 used up at pc 0x8")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--disk", "/nonexistent/disk.img"], b"dbt vm: disk image /nonexistent/disk.img: No such file or directory"),
+    (["--disk", "x.img,fast"], b"dbt vm: unknown disk option 'fast' in 'x.img,fast' (known: readonly)"),
+    (["--net", "tcp:1:2"], b"dbt vm: bad network backend 'tcp:1:2'"),
+    (["--ram", "lots"], b"dbt vm: not a size: 'lots'"),
+    (["--ram", "8G"], b"dbt vm: ram must be a multiple of 4 KiB"),
+    (["--smp", "2"], b"dbt vm: only one hart is supported for now"),
+])
+def test_bad_options(guests, args, message):
+    r = dbt_vm(*args, guests["hello"])
+    assert r.returncode == 2 and r.stderr.startswith(message), r.stderr
+    assert b"Traceback" not in r.stderr and r.stdout == b""
+
+
+def test_busy_udp_port(guests):
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", 0))
+    try:
+        port = busy.getsockname()[1]
+        r = dbt_vm("--net", f"udp:{port}:127.0.0.1:9", guests["hello"])
+    finally:
+        busy.close()
+    assert r.returncode == 2
+    assert r.stderr == f"dbt vm: udp backend: cannot use local port {port}: Address already in use\n".encode()
+    assert r.stdout == b""
+
+
+@pytest.mark.parametrize("text,message", [
+    ('ram = [1', b"machine file"),
+    ('rams = "1M"', b"unknown keys rams"),
+    ('smp = "one"', b"smp must be a int"),
+    ('[[disk]]\nreadonly = true', b"a [[disk]] needs path"),
+    ('guest = "missing.elf"', b"no such file"),
+])
+def test_bad_machine_file(tmp_path, text, message):
+    (tmp_path / "m.toml").write_text(text)
+    r = dbt_vm("--machine", str(tmp_path / "m.toml"))
+    assert r.returncode == 2 and message in r.stderr and b"Traceback" not in r.stderr, r.stderr
+
+
+def test_not_an_elf(tmp_path):
+    (tmp_path / "junk").write_bytes(b"not an elf at all" * 10)
+    r = dbt_vm(str(tmp_path / "junk"))
+    assert r.returncode == 2 and r.stderr == f"dbt vm: {tmp_path / 'junk'}: not an ELF file\n".encode()
