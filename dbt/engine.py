@@ -132,10 +132,11 @@ class Engine:
                 continue
             # MISS, SLOW, BUDGET, or an exit the interpreter reports in full: interpret until native
             # code (eagerly compiling: one block, then compile what follows).
+            compiling = jit.compile_seconds
             try:
                 ex = self._run_interp(jit.native, one_block=jit.eager)
-            finally:
-                self.time_interp += perf() - t1
+            finally:  # LLVM time is reported on its own
+                self.time_interp += perf() - t1 - (jit.compile_seconds - compiling)
             if ex is not None:
                 return ex
 
