@@ -48,6 +48,20 @@ def test_options_override_machine_file(guests, tmp_path):
     assert r.returncode == 0 and b"hello from M-mode" in r.stdout
 
 
+@pytest.mark.parametrize("prealloc", [False, True])
+def test_disk_created_sparse_or_preallocated(guests, tmp_path, prealloc):
+    image = tmp_path / "new.img"
+    opts = ",size=1M" + (",prealloc" if prealloc else "")
+    r = dbt_vm("--tier", "interp", "--disk", str(image) + opts, guests["disk"])
+    assert r.returncode == 0, r.stderr
+    assert b"capacity 2048\n" in r.stdout and image.stat().st_size == 1 << 20
+    data = image.read_bytes()
+    assert data[16 * 512:16 * 512 + 8] == b"dbt-sum\0"
+    assert data[:16 * 512] == bytes(16 * 512) and data[16 * 512 + 16:] == bytes(len(data) - 16 * 512 - 16)
+    allocated = image.stat().st_blocks * 512
+    assert allocated >= 1 << 20 if prealloc else allocated < 1 << 19
+
+
 def test_instruction_budget(guests):
     r = dbt_vm("--max-insns", "2000", "--tier", "interp", guests["timer"])
     assert r.returncode == 124
@@ -56,7 +70,7 @@ def test_instruction_budget(guests):
 
 @pytest.mark.parametrize("args,message", [
     (["--disk", "/nonexistent/disk.img"], b"dbt vm: disk image /nonexistent/disk.img: No such file or directory"),
-    (["--disk", "x.img,fast"], b"dbt vm: unknown disk option 'fast' in 'x.img,fast' (known: readonly)"),
+    (["--disk", "x.img,fast"], b"dbt vm: unknown disk option 'fast' in 'x.img,fast' (known: readonly, size=SIZE, prealloc)"),
     (["--net", "tcp:1:2"], b"dbt vm: bad network backend 'tcp:1:2'"),
     (["--ram", "lots"], b"dbt vm: not a size: 'lots'"),
     (["--ram", "8G"], b"dbt vm: ram must be a multiple of 4 KiB"),

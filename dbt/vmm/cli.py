@@ -1,6 +1,6 @@
 """`dbt vm`: run a bare-metal guest on a virtual machine.
 
-    dbt vm [--ram SIZE] [--disk PATH[,readonly]]... [--net switch:NAME|udp:LPORT:RHOST:RPORT]...
+    dbt vm [--ram SIZE] [--disk PATH[,readonly][,size=SIZE][,prealloc]]... [--net switch:NAME|udp:LPORT:RHOST:RPORT]...
            [--smp N] [--tier interp|jit|auto] [--console] [--entropy] [--max-insns N] [GUEST.elf]
     dbt vm --machine FILE.toml [options that override the file]
 
@@ -21,8 +21,9 @@ def register(sub) -> None:
     p = sub.add_parser("vm", help="run a bare-metal guest on a virtual machine (RISC-V virt layout)")
     p.add_argument("--machine", metavar="FILE.toml", help="a machine file describing the machine")
     p.add_argument("--ram", metavar="SIZE", help="RAM size, e.g. 128M (default 128M)")
-    p.add_argument("--disk", action="append", default=[], metavar="PATH[,readonly]",
-                   help="a virtio block device on a raw image file (repeatable)")
+    p.add_argument("--disk", action="append", default=[], metavar="PATH[,readonly][,size=SIZE][,prealloc]",
+                   help="a virtio block device on a raw image file (repeatable); size= creates or extends "
+                        "the image, sparse unless prealloc")
     p.add_argument("--net", action="append", default=[], metavar="BACKEND",
                    help="a virtio network device: switch:NAME or udp:LOCAL_PORT:REMOTE_HOST:REMOTE_PORT")
     p.add_argument("--smp", type=int, metavar="N", help="number of harts (only 1 for now)")

@@ -11,6 +11,7 @@ A machine file (paths in it are relative to the file):
     [[disk]]
     path = "disk.img"
     readonly = false
+    size = "64M"           # create or extend the image: sparse, or allocated with prealloc = true
     [[net]]
     backend = "udp:5555:127.0.0.1:5556"   # or "switch:NAME"
     mac = "52:54:00:12:34:56"
@@ -43,6 +44,8 @@ class ConfigError(Exception):
 class DiskSpec:
     path: str
     readonly: bool = False
+    size: int | None = None      # create or extend the image to this size
+    prealloc: bool = False       # allocate it up front instead of sparse
 
 
 @dataclass
@@ -86,7 +89,7 @@ class MachineSpec:
         devices = []
         try:
             for d in self.disks:
-                devices.append(Block(d.path, readonly=d.readonly))
+                devices.append(Block(d.path, readonly=d.readonly, size=d.size, prealloc=d.prealloc))
             for n in self.nets:
                 mac = parse_mac(n.mac) if n.mac else bytes.fromhex("525400123456")
                 devices.append(Net(parse_net(n.backend), mac))
@@ -123,12 +126,19 @@ def parse_mac(text: str) -> bytes:
 
 
 def parse_disk(text: str) -> DiskSpec:
-    """PATH[,readonly]"""
+    """PATH[,readonly][,size=SIZE][,prealloc]"""
     path, *opts = text.split(",")
+    spec = DiskSpec(path)
     for o in opts:
-        if o not in ("readonly", "ro"):
-            raise ConfigError(f"unknown disk option {o!r} in {text!r} (known: readonly)")
-    return DiskSpec(path, readonly=bool(opts))
+        if o in ("readonly", "ro"):
+            spec.readonly = True
+        elif o == "prealloc":
+            spec.prealloc = True
+        elif o.startswith("size="):
+            spec.size = parse_size(o[5:])
+        else:
+            raise ConfigError(f"unknown disk option {o!r} in {text!r} (known: readonly, size=SIZE, prealloc)")
+    return spec
 
 
 def load_toml(path: str) -> MachineSpec:
@@ -168,9 +178,12 @@ def load_toml(path: str) -> MachineSpec:
         spec.entropy = typed("entropy", bool, False)
         spec.sbi = typed("sbi", str, "auto")
         for d in _tables(data, "disk", path):
-            if set(d) - {"path", "readonly"} or "path" not in d:
-                raise ConfigError(f"machine file {path}: a [[disk]] needs path (and optionally readonly)")
-            spec.disks.append(DiskSpec(rel(d["path"], "disk path"), bool(d.get("readonly", False))))
+            if set(d) - {"path", "readonly", "size", "prealloc"} or "path" not in d:
+                raise ConfigError(f"machine file {path}: a [[disk]] needs path "
+                                  "(and optionally readonly, size, prealloc)")
+            spec.disks.append(DiskSpec(rel(d["path"], "disk path"), bool(d.get("readonly", False)),
+                                       parse_size(d["size"]) if "size" in d else None,
+                                       bool(d.get("prealloc", False))))
         for n in _tables(data, "net", path):
             if set(n) - {"backend", "mac"} or "backend" not in n:
                 raise ConfigError(f"machine file {path}: a [[net]] needs backend (and optionally mac)")

@@ -1,4 +1,5 @@
-"""virtio-blk (device 2) backed by a raw image file: IN, OUT, FLUSH (fsync), GET_ID; read-only option;
+"""virtio-blk (device 2) backed by a raw image file (sparse or preallocated): IN, OUT, FLUSH (fsync),
+GET_ID; read-only option;
 the capacity (in 512-byte sectors) in the configuration space. A request past the end of the disk,
 a data length that is not whole sectors, or a write to a read-only disk gets IOERR and touches nothing."""
 from __future__ import annotations
@@ -27,11 +28,24 @@ class Block(VirtioDevice):
     device_id = 2
     queue_sizes = (128,)
 
-    def __init__(self, path: str, readonly: bool = False, serial: str | None = None) -> None:
+    def __init__(self, path: str, readonly: bool = False, serial: str | None = None,
+                 size: int | None = None, prealloc: bool = False) -> None:
+        """With `size`, the image is created or extended to that many bytes: sparse (disk blocks are
+        allocated as the guest writes them) or, with prealloc, allocated up front."""
         super().__init__()
+        if size is not None and (readonly or size % SECTOR or size <= 0):
+            raise DiskError(f"disk image {path}: a size needs a writable disk and whole sectors")
+        flags = os.O_RDONLY if readonly else os.O_RDWR | (os.O_CREAT if size is not None else 0)
         try:
-            self.fd = os.open(path, os.O_RDONLY if readonly else os.O_RDWR)
+            self.fd = os.open(path, flags, 0o644)
+            if size is not None and os.fstat(self.fd).st_size < size:
+                if prealloc:
+                    os.posix_fallocate(self.fd, 0, size)
+                else:
+                    os.ftruncate(self.fd, size)
         except OSError as e:
+            if getattr(self, "fd", -1) >= 0:
+                os.close(self.fd)
             raise DiskError(f"disk image {path}: {e.strerror}") from None
         size = os.fstat(self.fd).st_size
         if size < SECTOR:
