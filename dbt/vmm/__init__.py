@@ -6,4 +6,13 @@
     m.load("samples/vm/build/disk.elf")
     status = m.run()
 """
-from .machine import Machine, STATUS_BUDGET, STATUS_STOPPED  # noqa: F401
+
+__all__ = ["Machine", "STATUS_BUDGET", "STATUS_STOPPED"]
+
+
+def __getattr__(name: str):
+    """Import the machine on first use: `dbt run` loads this package for its CLI only."""
+    if name in __all__:
+        from . import machine
+        return getattr(machine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
