@@ -112,3 +112,18 @@ def test_not_an_elf(tmp_path):
     (tmp_path / "junk").write_bytes(b"not an elf at all" * 10)
     r = dbt_vm(str(tmp_path / "junk"))
     assert r.returncode == 2 and r.stderr == f"dbt vm: {tmp_path / 'junk'}: not an ELF file\n".encode()
+
+
+def test_ctrl_c_ends_the_vm_cleanly(tmp_path):
+    import signal
+    import time
+    image = tmp_path / "d.img"
+    image.write_bytes(bytes(4096))
+    guest = str(vm_build.build("netecho"))
+    proc = subprocess.Popen([sys.executable, "-m", "dbt", "vm", "--net", "switch:alone", "--disk", str(image),
+                             guest], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout.readline() == b"listening\n"  # the guest now polls for frames forever
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and err == b"dbt vm: interrupted\n"

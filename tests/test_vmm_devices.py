@@ -423,3 +423,27 @@ def test_interrupt_priority_msi_before_mti():
     assert m.run(1_000) == STATUS_BUDGET
     assert m.hart.mcause == (1 << 63) | MSI and m.state.pc == handler
     assert m.hart.mstatus >> 7 & 1  # MPIE kept the old MIE
+
+
+def test_htif_proxied_write_and_exit_from_guest_code():
+    from dbt.vmm.htif import Htif
+    tohost, magic1, magic2, text = RAM_BASE + 0x1000, RAM_BASE + 0x2000, RAM_BASE + 0x2040, RAM_BASE + 0x2100
+    m = snippet([*li(5, tohost), *li(6, magic1), asm.sd(6, 0, 5), *li(6, magic2), asm.sd(6, 0, 5), SELF_LOOP])
+    m.htif = Htif(m.memory, tohost, tohost + 8, m.console_write)
+    m.write(text, b"hi there\n")
+    m.write(magic1, struct.pack("<4Q", 64, 1, text, 9))   # write(1, text, 9)
+    m.write(magic2, struct.pack("<4Q", 93, 7, 0, 0))      # exit(7)
+    assert m.run(10_000) == 7
+    assert m.output.getvalue() == b"hi there\n" and m.stop_reason == "HTIF exit with status 7"
+    assert m.read(magic1, 8) == struct.pack("<Q", 9)      # write's result
+    assert m.read(tohost + 8, 8) == struct.pack("<Q", 1)  # fromhost: the reply to device 0
+    exiting_sd = len(li(5, tohost)) + len(li(6, magic1)) + 1 + len(li(6, magic2))
+    assert m.state.pc == RAM_BASE + 4 * exiting_sd and m.state.icount == exiting_sd
+
+
+def test_wfi_with_all_interrupts_masked_stops_even_with_network():
+    from dbt.vmm.netdev import SwitchPort
+    from dbt.vmm.virtio.net import Net
+    m = snippet([WFI])
+    m.attach(Net(SwitchPort("test-wfi-masked")))
+    assert m.run(10_000) == STATUS_STOPPED and "wfi at pc 0x80000000" in m.stop_reason

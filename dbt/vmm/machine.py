@@ -182,7 +182,8 @@ class Machine:
             if hart.mie >> STI & 1:
                 deadlines.append(self.stimecmp[hart.hartid])
             deadline = min((d for d in deadlines if d != NEVER), default=None)
-            if deadline is None and not self.async_sources and not hart.mie >> MSI & 1 and not self.plic.pending:
+            if not hart.mie or (deadline is None and not self.async_sources and not hart.mie >> MSI & 1
+                                and not self.plic.pending):
                 raise GuestStopped(f"wfi at pc {hart.state.pc - 4:#x} with no interrupt that can wake it "
                                    f"(mie {hart.mie:#x})")
             wait = MAX_IDLE if deadline is None else \
