@@ -62,23 +62,25 @@ class Sbi:
         self.m.console_write(bytes([ch & 0xFF]))
         return SUCCESS
 
-    def _dbcn_write(self, h: Hart) -> Result:
+    def _dbcn_buffer(self, h: Hart) -> tuple[int, int] | None:
+        """The (address, length) of a DBCN buffer (a0 = length, a1/a2 = address), if it lies in RAM."""
         st = h.state
         n, lo, hi = st["a0"], st["a1"], st["a2"]
-        mem = self.m.memory
-        if hi or not mem.is_ram(lo, n):
+        return (lo, n) if not hi and self.m.memory.is_ram(lo, n) else None
+
+    def _dbcn_write(self, h: Hart) -> Result:
+        buf = self._dbcn_buffer(h)
+        if buf is None:
             return ERR_INVALID_PARAM, 0
-        self.m.console_write(mem.peek(lo, n))
-        return SUCCESS, n
+        self.m.console_write(self.m.memory.peek(*buf))
+        return SUCCESS, buf[1]
 
     def _dbcn_read(self, h: Hart) -> Result:
-        st = h.state
-        n, lo, hi = st["a0"], st["a1"], st["a2"]
-        mem = self.m.memory
-        if hi or not mem.is_ram(lo, n):
+        buf = self._dbcn_buffer(h)
+        if buf is None:
             return ERR_INVALID_PARAM, 0
-        data = self.m.console_read(n)
-        mem.dma_write(lo, data)
+        data = self.m.console_read(buf[1])
+        self.m.memory.dma_write(buf[0], data)
         return SUCCESS, len(data)
 
     def _dbcn_write_byte(self, h: Hart) -> Result:

@@ -18,10 +18,7 @@ class Console(VirtioDevice):
 
     def queue_notify(self, index: int) -> None:
         if index == TX:
-            for chain in self.chains(TX):
-                if chain.writable:
-                    self.transport.needs_reset(f"console transmit chain {chain.head} has writable buffers")
-                    return
+            for chain in self.one_way(TX, readable=True):
                 self.machine.console_write(chain.read(self.memory))
                 self.complete(TX, chain, 0)
         else:
@@ -34,13 +31,7 @@ class Console(VirtioDevice):
 
     def deliver(self) -> None:
         """Fill the driver's receive buffers with pending input."""
-        while self.pending and self.transport is not None and self.transport.live():
-            q = self.queues[RX]
-            if not q.ready or not q.pending(self.memory):
-                return
-            chain = next(self.chains(RX), None)
-            if chain is None:
-                return
+        while self.pending and (chain := self.take(RX)) is not None:
             data = self.pending.popleft()
             n = chain.write(self.memory, data)
             if n < len(data):

@@ -79,6 +79,25 @@ class VirtioDevice:
                 return
             yield chain
 
+    def one_way(self, index: int, readable: bool):
+        """Like chains(), for queues whose buffers all go one way (device-readable when readable is True,
+        device-writable otherwise); a chain with a buffer the other way makes the device need a reset."""
+        for chain in self.chains(index):
+            if chain.writable if readable else chain.readable:
+                wrong = "writable" if readable else "readable"
+                self.transport.needs_reset(f"{type(self).__name__} queue {index}: chain {chain.head} has "
+                                           f"device-{wrong} buffers")
+                return
+            yield chain
+
+    def take(self, index: int) -> Chain | None:
+        """The next device-writable chain the driver offered in queue index, if any (for data the device
+        produces on its own: received frames, console input)."""
+        q = self.queues[index]
+        if self.transport is None or not self.transport.live() or not q.ready or not q.pending(self.memory):
+            return None
+        return next(self.one_way(index, readable=False), None)
+
     def complete(self, index: int, chain: Chain, written: int) -> None:
         """Put a chain on the used ring and interrupt the driver if it wants that."""
         t = self.transport

@@ -37,10 +37,7 @@ class Net(VirtioDevice):
 
     def queue_notify(self, index: int) -> None:
         if index == TX:
-            for chain in self.chains(TX):
-                if chain.writable:
-                    self.transport.needs_reset(f"net transmit chain {chain.head} has writable buffers")
-                    return
+            for chain in self.one_way(TX, readable=True):
                 data = chain.read(self.memory, HEADER + MAX_FRAME + 1)
                 if HEADER < len(data) <= HEADER + MAX_FRAME:
                     self.stats["tx_frames"] += 1
@@ -59,16 +56,8 @@ class Net(VirtioDevice):
         self.deliver()
 
     def deliver(self) -> None:
-        q = self.queues[RX]
-        while self.pending and self.transport is not None and self.transport.live() and q.ready \
-                and q.pending(self.memory):
-            chain = next(self.chains(RX), None)
-            if chain is None:
-                return
+        while self.pending and (chain := self.take(RX)) is not None:
             frame = self.pending.popleft()
-            if chain.readable:
-                self.transport.needs_reset(f"net receive chain {chain.head} has device-readable buffers")
-                return
             if chain.writable_len < HEADER + len(frame):
                 self.stats["dropped"] += 1
                 self.complete(RX, chain, 0)
