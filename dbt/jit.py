@@ -34,6 +34,7 @@ EXPLORE_BLOCKS = 256   # executed blocks looked at around a hot block when formi
 MAX_REGION_BLOCKS = 64
 MAX_REGION_OPS = 1500
 WARM_FRACTION = 4  # a block joins a region when it ran at least 1/WARM_FRACTION as often as the root
+MAX_LEFTOVER_BLOCKS = 4000  # interpreted blocks compiled for the code cache at exit
 
 _DISPATCH = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 
@@ -386,14 +387,35 @@ class JIT:
                 self._perf_map(regions)
 
     def save_cache(self) -> None:
-        """Write this run's new code to the cache (with what was loaded from it)."""
-        if self.cache is None or not self._cache_dirty:
+        """Write this run's new code to the cache (with what was loaded from it), after compiling what
+        ran only on the interpreter, so that the next run starts in native code."""
+        if self.cache is None:
+            return
+        self._compile_leftovers()
+        if not self._cache_dirty:
             return
         self._cache_dirty = False
         try:
             self.cache.save(self.modules)
         except OSError as e:
             self.engine.notes.append(f"code cache not written: {e.strerror}")
+
+    def _compile_leftovers(self) -> None:
+        """Quickly compile the blocks this run interpreted but never compiled (startup code, code run
+        fewer times than the hot threshold), in address order, a region per run of neighbours."""
+        left = sorted((b for b in self.engine.translator.cache.values()
+                       if b.hits and b.valid and b.pc not in self.native and b.pc not in self.failed),
+                      key=lambda b: b.pc)[:MAX_LEFTOVER_BLOCKS]
+        batches: list[list] = []
+        ops = 0
+        for blk in left:
+            if not batches or len(batches[-1]) == MAX_REGION_BLOCKS or ops + len(blk.ir.ops) > MAX_REGION_OPS:
+                batches.append([])
+                ops = 0
+            batches[-1].append(blk)
+            ops += len(blk.ir.ops)
+        if batches:
+            self.install(self.compile(batches))
 
     # -- profiling ----------------------------------------------------------------------------------
     def _perf_map(self, regions: list[NativeRegion]) -> None:
