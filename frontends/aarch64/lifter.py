@@ -13,7 +13,7 @@ from capstone import CS_ARCH_ARM64, CS_MODE_ARM, Cs
 
 from dbt.exits import Access, ExitKind, GuestFault
 from dbt.frontend import Fetch
-from dbt.ir.block import Block, Const, Value
+from dbt.ir.block import Block, Const, Op, Value
 from dbt.ir.builder import IRBuilder
 from dbt.ir.types import I1, I32, I64, I128, Ty
 
@@ -75,16 +75,26 @@ def _cond_table():
 
 CONDITIONS = _cond_table()
 
+# Condition codes as one comparison of the operands of the instruction that set the flags:
+# "sub" (cmp x, y: subs), "test" (x = result of a logical op with S, y = 0: N, Z from it, C = V = 0).
+FUSED = {
+    "sub": {0: "eq", 1: "ne", 2: "uge", 3: "ult", 8: "ugt", 9: "ule", 10: "sge", 11: "slt", 12: "sgt",
+            13: "sle"},
+    "test": {0: "eq", 1: "ne", 4: "slt", 5: "sge", 10: "sge", 11: "slt", 12: "sgt", 13: "sle"},
+}
+
 
 class Ctx:
     """What a semantic function needs: the builder, the instruction's address, register helpers."""
 
-    __slots__ = ("b", "pc", "word")
+    __slots__ = ("b", "pc", "word", "flag_origin")
 
     def __init__(self, b: IRBuilder) -> None:
         self.b = b
         self.pc = 0
         self.word = 0
+        # (n, z, c, v, kind, x, y) of the last flag-setting comparison lifted in this block
+        self.flag_origin: tuple | None = None
 
     @property
     def next_pc(self) -> int:
@@ -134,15 +144,30 @@ class Ctx:
     def set_nz_logical(self, r: Value) -> None:
         """N and Z of a result, C and V cleared (logical operations with S)."""
         b = self.b
-        self.set_nzcv(b.cmp("slt", r, Const(r.ty, 0)), b.cmp("eq", r, Const(r.ty, 0)),
-                      Const(I1, 0), Const(I1, 0))
+        flags = (b.cmp("slt", r, Const(r.ty, 0)), b.cmp("eq", r, Const(r.ty, 0)), Const(I1, 0), Const(I1, 0))
+        self.set_nzcv(*flags)
+        self.flag_origin = (*flags, "test", r, Const(r.ty, 0))
+
+    def offset(self, base: Value, off: int) -> Value:
+        """base + off, re-based onto base's own base when base is itself base' + constant (so the
+        accesses of a block share one base and the JIT checks them together)."""
+        b = self.b
+        if isinstance(base, Op) and base.opcode == "add" and isinstance(base.args[1], Const):
+            return b.add(base.args[0], Const(I64, (base.args[1].value + off) & I64.mask))
+        return b.add(base, Const(I64, off & I64.mask))
 
     def flag(self, reg) -> Value:
         return self.b.get(reg)
 
     def cond(self, cc: int) -> Value:
-        """The i1 value of condition code cc."""
+        """The i1 value of condition code cc (a direct comparison when the flags still hold those of
+        a comparison lifted earlier in this block)."""
         b = self.b
+        origin = self.flag_origin
+        if origin is not None and cc < 14 and all(b.get(r) is v for r, v in zip((N, Z, C, V), origin)):
+            fused = FUSED[origin[4]].get(cc)
+            if fused is not None:
+                return b.cmp(fused, origin[5], origin[6])
         base = CONDITIONS[cc & 14]
         v = base(b, b.get(N), b.get(Z), b.get(C), b.get(V)) if cc & 14 != 14 else Const(I1, 1)
         return b.not_(v) if (cc & 1 and cc != 15) else v

@@ -87,7 +87,10 @@ def add_sub(ctx: Ctx, x: Value, y: Value, sub: bool, flags: bool, carry: Value |
         else:
             c = b.select(carry, b.cmp("ule", r, x), b.cmp("ult", r, x))
         v = b.cmp("slt", b.and_(b.xor(x, r), b.xor(yy, r)), zero)
-        ctx.set_nzcv(b.cmp("slt", r, zero), b.cmp("eq", r, zero), c, v)
+        flags = (b.cmp("slt", r, zero), b.cmp("eq", r, zero), c, v)
+        ctx.set_nzcv(*flags)
+        if sub and carry is None:
+            ctx.flag_origin = (*flags, "sub", x, y)
     return r
 
 

@@ -18,7 +18,7 @@ def load(ctx: Ctx, addr: Value, nbytes: int, for_write: bool = False) -> Value:
     if nbytes < 16:
         return b.load(INT_BY_BITS[8 * nbytes], addr, for_write)
     lo = b.load(I64, addr)
-    hi = b.load(I64, b.add(addr, Const(I64, 8)))
+    hi = b.load(I64, ctx.offset(addr, 8))
     return b.or_(b.zext(lo, I128), b.shl(b.zext(hi, I128), Const(I128, 64)))
 
 
@@ -29,7 +29,7 @@ def store(ctx: Ctx, addr: Value, value: Value) -> None:
         b.store(addr, value)
         return
     b.store(addr, b.trunc(value, I64))
-    b.store(b.add(addr, Const(I64, 8)), b.trunc(b.lshr(value, Const(I128, 64)), I64))
+    b.store(ctx.offset(addr, 8), b.trunc(b.lshr(value, Const(I128, 64)), I64))
 
 
 class Access:
@@ -92,13 +92,13 @@ def _single(ctx: Ctx, w: int, address) -> None:
 
 
 def _unsigned_offset(ctx: Ctx, w: int, nbytes: int):
-    return ctx.b.add(ctx.xsp(field(w, 5, 5)), Const(I64, field(w, 10, 12) * nbytes)), None
+    return ctx.offset(ctx.xsp(field(w, 5, 5)), field(w, 10, 12) * nbytes), None
 
 
 def _imm9(ctx: Ctx, w: int, nbytes: int):
     """Unscaled (00), post-index (01), unprivileged (10) and pre-index (11) addressing."""
     base = ctx.xsp(field(w, 5, 5))
-    moved = ctx.b.add(base, Const(I64, sign(field(w, 12, 9), 9) & I64.mask))
+    moved = ctx.offset(base, sign(field(w, 12, 9), 9))
     mode = field(w, 10, 2)
     if mode == 1:
         return base, moved
@@ -160,11 +160,11 @@ def pair(ctx: Ctx, w: int) -> None:
     acc = Access(nbytes, bool(is_load), bool(v), I64 if signed else None)
     b = ctx.b
     base = ctx.xsp(field(w, 5, 5))
-    moved = b.add(base, Const(I64, (sign(field(w, 15, 7), 7) * nbytes) & I64.mask))
+    moved = ctx.offset(base, sign(field(w, 15, 7), 7) * nbytes)
     addr = base if mode == 1 else moved
     rt, rt2 = field(w, 0, 5), field(w, 10, 5)
     if is_load:  # both loads happen before either register is written
-        first, second = load(ctx, addr, nbytes), load(ctx, b.add(addr, Const(I64, nbytes)), nbytes)
+        first, second = load(ctx, addr, nbytes), load(ctx, ctx.offset(addr, nbytes), nbytes)
         for reg, val in ((rt, first), (rt2, second)):
             if v:
                 ctx.set_vreg(reg, val)
@@ -172,6 +172,6 @@ def pair(ctx: Ctx, w: int) -> None:
                 ctx.set_x(reg, b.sext(val, I64) if signed else val)
     else:
         transfer(ctx, acc, addr, rt)
-        transfer(ctx, acc, b.add(addr, Const(I64, nbytes)), rt2)
+        transfer(ctx, acc, ctx.offset(addr, nbytes), rt2)
     if mode in (1, 3):
         ctx.set_xsp(field(w, 5, 5), moved)
