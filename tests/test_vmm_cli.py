@@ -62,6 +62,11 @@ def test_disk_created_sparse_or_preallocated(guests, tmp_path, prealloc):
     assert allocated >= 1 << 20 if prealloc else allocated < 1 << 19
 
 
+def test_smp(tmp_path):
+    r = dbt_vm("--smp", "2", str(vm_build.build("smp")))
+    assert r.returncode == 0 and r.stdout == b"hart 1 got 1 IPI, counter 3000\n", r.stderr
+
+
 def test_instruction_budget(guests):
     r = dbt_vm("--max-insns", "2000", "--tier", "interp", guests["timer"])
     assert r.returncode == 124
@@ -74,7 +79,7 @@ def test_instruction_budget(guests):
     (["--net", "tcp:1:2"], b"dbt vm: bad network backend 'tcp:1:2'"),
     (["--ram", "lots"], b"dbt vm: not a size: 'lots'"),
     (["--ram", "8G"], b"dbt vm: ram must be a multiple of 4 KiB"),
-    (["--smp", "2"], b"dbt vm: only one hart is supported for now"),
+    (["--smp", "9"], b"dbt vm: smp must be between 1 and 8"),
 ])
 def test_bad_options(guests, args, message):
     r = dbt_vm(*args, guests["hello"])

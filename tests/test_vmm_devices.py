@@ -447,3 +447,32 @@ def test_wfi_with_all_interrupts_masked_stops_even_with_network():
     m = snippet([WFI])
     m.attach(Net(SwitchPort("test-wfi-masked")))
     assert m.run(10_000) == STATUS_STOPPED and "wfi at pc 0x80000000" in m.stop_reason
+
+
+def test_sbi_calls():
+    m = Machine(ram=8 << 20, harts=3, tier="interp", output=io.BytesIO())
+    h = m.hart
+    h.mode = S
+
+    def call(ext, fid, *args):
+        for reg, v in zip(("a0", "a1", "a2"), args):
+            h.state[reg] = v
+        h.state["a7"], h.state["a6"] = ext, fid
+        assert m.sbi_call(h)
+        return h.state["a0"], h.state["a1"]
+
+    assert call(0x10, 3, 0x735049) == (0, 1)                 # probe IPI: present
+    assert call(0x10, 3, 0x12345) == (0, 0)                  # probe: absent
+    assert call(0x12345, 0) == (2**64 - 2, 0)                # unknown extension: ERR_NOT_SUPPORTED
+    assert call(0x735049, 0, 0b101, 0) == (0, 0)             # IPI to harts 0 and 2
+    assert [x.mip_sw >> 1 & 1 for x in m.harts] == [1, 0, 1]
+    assert call(0x735049, 0, 0b1, 5)[0] == 2**64 - 3         # no hart 5: ERR_INVALID_PARAM
+    assert call(0x48534D, 2, 2) == (0, 0) and call(0x48534D, 2, 3)[0] == 2**64 - 3
+    m.write(RAM_BASE + 0x100, b"dbcn!")
+    assert call(0x4442434E, 0, 5, RAM_BASE + 0x100, 0) == (0, 5) and m.output.getvalue() == b"dbcn!"
+    assert call(0x4442434E, 0, 5, 0x1000, 0)[0] == 2**64 - 3  # not RAM
+    m.feed_input(b"k")
+    assert call(2, 0) == (ord("k"), 0) and call(2, 0)[0] == 2**64 - 1  # legacy getchar, then none
+    assert call(0x54494D45, 0, 12345) == (0, 0) and m.stimecmp[0] == 12345
+    h.mtvec = 0x80000000
+    assert not m.sbi_call(h)  # with an M-mode handler installed, "auto" leaves ecalls to the guest

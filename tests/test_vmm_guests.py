@@ -67,6 +67,17 @@ def test_exceptions_caught_by_guest_handler(tier):
     ]
 
 
+@pytest.mark.parametrize("tier", TIERS)
+def test_two_harts_ipi_and_atomics(tier):
+    out = io.BytesIO()
+    m = Machine(ram=16 << 20, harts=2, tier=tier, output=out)
+    m.load(str(vm_build.build("smp")))
+    assert m.run(BUDGET) == 0
+    assert out.getvalue() == b"hart 1 got 1 IPI, counter 3000\n"
+    assert m.harts[1].mcause == (1 << 63) | 3 and m.harts[0].traps == 0
+    assert m.harts[1].state["sp"] < m.harts[0].state["sp"]  # each hart on its own stack
+
+
 def fnv1a(data: bytes) -> int:
     h = 0xCBF29CE484222325
     for b in data:

@@ -26,7 +26,7 @@ def register(sub) -> None:
                         "the image, sparse unless prealloc")
     p.add_argument("--net", action="append", default=[], metavar="BACKEND",
                    help="a virtio network device: switch:NAME or udp:LOCAL_PORT:REMOTE_HOST:REMOTE_PORT")
-    p.add_argument("--smp", type=int, metavar="N", help="number of harts (only 1 for now)")
+    p.add_argument("--smp", type=int, metavar="N", help="number of harts (default 1, at most 8)")
     p.add_argument("--tier", choices=TIERS, help="execution tier (default auto)")
     p.add_argument("--console", action="store_true", help="a virtio console on stdin/stdout")
     p.add_argument("--entropy", action="store_true", help="a virtio entropy device")

@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from ..engine import TIERS
-from .machine import DEFAULT_RAM, Machine
+from .machine import DEFAULT_RAM, MAX_HARTS, Machine
 from .netdev import NetError, parse as parse_net
 from .virtio.block import Block, DiskError
 from .virtio.console import Console
@@ -72,8 +72,8 @@ class MachineSpec:
         """Raise ConfigError for values no machine can have."""
         if self.ram < 1 << 20 or self.ram > MAX_RAM or self.ram & 0xFFF:
             raise ConfigError(f"ram must be a multiple of 4 KiB between 1 MiB and {MAX_RAM >> 20} MiB")
-        if self.smp != 1:
-            raise ConfigError("only one hart is supported for now (smp = 1)")
+        if not 1 <= self.smp <= MAX_HARTS:
+            raise ConfigError(f"smp must be between 1 and {MAX_HARTS}")
         if self.tier not in TIERS:
             raise ConfigError(f"tier must be one of {', '.join(TIERS)}")
         if self.sbi not in ("auto", "on", "off"):

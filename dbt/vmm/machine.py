@@ -34,15 +34,20 @@ STATUS_BUDGET = 124      # the instruction budget ran out
 STATUS_STOPPED = 125     # the guest could not go on (fault with no handler, trap loop, dead wfi)
 FAULT_CAUSE = {Access.READ: LOAD_ACCESS, Access.WRITE: STORE_ACCESS, Access.EXEC: INSN_ACCESS}
 NEVER = (1 << 64) - 1
+MAX_HARTS = 8
+INTC_PHANDLE, PLIC_PHANDLE = 1, 100  # hart i's interrupt controller is INTC_PHANDLE + i
 
 
 class Machine:
-    """One RISC-V machine: memory, devices, a hart, and the monitor that runs it."""
+    """One RISC-V machine: memory, devices, harts, and the monitor that runs them.
+
+    Harts take turns in slices of guest instructions on the monitor thread (one engine each, sharing
+    guest memory); a hart in wfi sits out until an interrupt for it is pending."""
 
     def __init__(self, ram: int = DEFAULT_RAM, harts: int = 1, tier: str = "auto",
                  output: BinaryIO | None = None, sbi: str = "auto", slice_insns: int = SLICE) -> None:
-        if harts != 1:
-            raise ValueError("only one hart is supported for now (--smp 1)")
+        if not 1 <= harts <= MAX_HARTS:
+            raise ValueError(f"harts must be between 1 and {MAX_HARTS}")
         if sbi not in ("auto", "on", "off"):
             raise ValueError(f"sbi must be auto, on or off, not {sbi!r}")
         self.memory = PhysicalMemory(RAM_BASE, ram)
@@ -61,9 +66,11 @@ class Machine:
             slot = VirtioMMIO(self.memory, self._irq_line(VIRTIO_FIRST_IRQ + n))
             self.slots.append(slot)
             self.memory.add_device(VIRTIO_BASE + n * VIRTIO_STRIDE, VIRTIO_STRIDE, slot)
-        self.engine = Engine(FRONTEND, self.memory, tier)
-        self.hart = Hart(0, self.engine.state, self._lines, self.clint.mtime)
-        self.stimecmp = [NEVER] * harts
+        self.stimecmp = [NEVER] * harts   # SBI set_timer deadlines
+        self.engines = [Engine(FRONTEND, self.memory, tier) for _ in range(harts)]
+        self._share_code_pages()
+        self.harts = [Hart(i, e.state, self._lines_of(i), self.clint.mtime) for i, e in enumerate(self.engines)]
+        self.engine, self.hart = self.engines[0], self.harts[0]
         self.sbi_mode = sbi
         self.sbi = Sbi(self)
         self.htif: Htif | None = None
@@ -71,10 +78,28 @@ class Machine:
         self.dtb_address = 0
         self.slice = slice_insns
         self.stop_reason = ""
-        self.exit_handlers: dict[ExitKind, Callable[[Exit], None]] = {
+        self.waiting = [False] * harts   # harts sitting in wfi
+        self.exit_handlers: dict[ExitKind, Callable[[Hart, Exit], None]] = {
             ExitKind.PRIV: self._on_priv, ExitKind.FAULT: self._on_fault, ExitKind.UNDEF: self._on_undef,
             ExitKind.SYSCALL: self._on_priv, ExitKind.BREAK: self._on_priv, ExitKind.HALT: self._on_priv,
         }
+
+    def _share_code_pages(self) -> None:
+        """Every engine hears about writes to guest code, and no engine stops watching a page another
+        engine still holds translations of."""
+        translators = [e.translator for e in self.engines]
+        if len(translators) == 1:
+            return
+        hooks = [t.invalidate for t in translators]
+
+        def written(addr: int, size: int) -> None:
+            for hook in hooks:
+                hook(addr, size)
+        self.memory.code_write_hook = written
+        for t in translators:
+            for other in translators:
+                if other is not t:
+                    t.holders.append(lambda page, o=other: page in o.by_page)
 
     # -- building the machine ------------------------------------------------------------------------
     def attach(self, device) -> int:
@@ -105,13 +130,14 @@ class Machine:
         return image
 
     def boot(self, entry: int) -> None:
-        """Reset the hart to M-mode at entry with a0 = hart id and a1 = the devicetree address."""
+        """Start every hart in M-mode at entry with a0 = its hart id and a1 = the devicetree address."""
         blob = fdt.build(self.devicetree())
         self.dtb_address = (self.memory.ram_end - len(blob) - 0x1000) & ~0xFFF
         self.memory.poke(self.dtb_address, blob)
-        st = self.engine.state
-        st.pc = entry
-        st["a0"], st["a1"] = self.hart.hartid, self.dtb_address
+        for hart in self.harts:
+            st = hart.state
+            st.pc = entry
+            st["a0"], st["a1"] = hart.hartid, self.dtb_address
 
     def devicetree(self) -> fdt.Node:
         """The machine described as a devicetree."""
@@ -121,23 +147,28 @@ class Machine:
         root.child("chosen", {"bootargs": "", "stdout-path": "/soc"})
         root.child(f"memory@{RAM_BASE:x}", {"device_type": "memory", "reg": fdt.cells64(RAM_BASE, mem.ram_size)})
         cpus = root.child("cpus", {"#address-cells": 1, "#size-cells": 0, "timebase-frequency": self.clint.hz})
-        cpu = cpus.child("cpu@0", {"device_type": "cpu", "reg": 0, "status": "okay", "compatible": "riscv",
-                                   "riscv,isa": "rv64imafdc", "mmu-type": "riscv,none"})
-        cpu.child("interrupt-controller", {"#interrupt-cells": 1, "interrupt-controller": None,
-                                           "compatible": "riscv,cpu-intc", "phandle": 1})
+        intc = []  # interrupts-extended cells per hart: (phandle of its controller, irq)
+        for hart in self.harts:
+            phandle = INTC_PHANDLE + hart.hartid
+            cpu = cpus.child(f"cpu@{hart.hartid}", {"device_type": "cpu", "reg": hart.hartid, "status": "okay",
+                                                    "compatible": "riscv", "riscv,isa": "rv64imafdc",
+                                                    "mmu-type": "riscv,none"})
+            cpu.child("interrupt-controller", {"#interrupt-cells": 1, "interrupt-controller": None,
+                                               "compatible": "riscv,cpu-intc", "phandle": phandle})
+            intc.append(phandle)
         soc = root.child("soc", {"#address-cells": 2, "#size-cells": 2, "compatible": "simple-bus",
                                  "ranges": None})
         soc.child(f"clint@{clint_mod.BASE:x}", {"compatible": "riscv,clint0",
                                                  "reg": fdt.cells64(clint_mod.BASE, clint_mod.SIZE),
-                                                 "interrupts-extended": [1, MSI, 1, MTI]})
+                                                 "interrupts-extended": [c for p in intc for c in (p, MSI, p, MTI)]})
         soc.child(f"plic@{plic_mod.BASE:x}", {"compatible": "riscv,plic0", "#interrupt-cells": 1,
-                                               "interrupt-controller": None, "phandle": 2,
+                                               "interrupt-controller": None, "phandle": PLIC_PHANDLE,
                                                "reg": fdt.cells64(plic_mod.BASE, plic_mod.SIZE),
                                                "riscv,ndev": plic_mod.NSOURCES - 1,
-                                               "interrupts-extended": [1, MEI, 1, SEI]})
+                                               "interrupts-extended": [c for p in intc for c in (p, MEI, p, SEI)]})
         for n in range(VIRTIO_SLOTS):
             base = VIRTIO_BASE + n * VIRTIO_STRIDE
-            soc.child(f"virtio_mmio@{base:x}", {"compatible": "virtio,mmio", "interrupt-parent": 2,
+            soc.child(f"virtio_mmio@{base:x}", {"compatible": "virtio,mmio", "interrupt-parent": PLIC_PHANDLE,
                                                  "interrupts": VIRTIO_FIRST_IRQ + n,
                                                  "reg": fdt.cells64(base, VIRTIO_STRIDE)})
         if self.htif is not None:
@@ -148,13 +179,17 @@ class Machine:
     def _irq_line(self, source: int) -> Callable[[bool], None]:
         return lambda high: self.plic.set_level(source, high)
 
-    def _lines(self) -> int:
-        """The interrupt bits hardware drives into mip of hart 0."""
-        clint, now = self.clint, self.clint.mtime()
-        bits = (clint.msip[0] << MSI) | ((now >= clint.mtimecmp[0]) << MTI) | ((now >= self.stimecmp[0]) << STI)
-        if self.plic.pending:
-            bits |= (self.plic.irq(0) << MEI) | (self.plic.irq(1) << SEI)
-        return bits
+    def _lines_of(self, i: int) -> Callable[[], int]:
+        """The interrupt bits hardware drives into mip of hart i."""
+        clint, plic, stimecmp = self.clint, self.plic, self.stimecmp
+
+        def lines() -> int:
+            now = clint.mtime()
+            bits = (clint.msip[i] << MSI) | ((now >= clint.mtimecmp[i]) << MTI) | ((now >= stimecmp[i]) << STI)
+            if plic.pending:
+                bits |= (plic.irq(2 * i) << MEI) | (plic.irq(2 * i + 1) << SEI)
+            return bits
+        return lines
 
     def set_supervisor_timer(self, hart: int, when: int) -> None:
         """SBI set_timer: STIP rises when mtime reaches `when` (and is cleared until then)."""
@@ -171,26 +206,27 @@ class Machine:
             events.get()()
 
     def wait_for_interrupt(self, hart: Hart) -> None:
-        """wfi: sleep until an interrupt is pending and enabled in mie."""
-        while True:
-            self._drain_events()
-            if hart.wakes():
-                return
-            deadlines = []
-            if hart.mie >> MTI & 1:
-                deadlines.append(self.clint.mtimecmp[hart.hartid])
-            if hart.mie >> STI & 1:
-                deadlines.append(self.stimecmp[hart.hartid])
-            deadline = min((d for d in deadlines if d != NEVER), default=None)
-            if not hart.mie or (deadline is None and not self.async_sources and not hart.mie >> MSI & 1
-                                and not self.plic.pending):
-                raise GuestStopped(f"wfi at pc {hart.state.pc - 4:#x} with no interrupt that can wake it "
-                                   f"(mie {hart.mie:#x})")
-            wait = MAX_IDLE if deadline is None else \
-                min(MAX_IDLE, max(0, deadline - self.clint.mtime()) / self.clint.hz)
-            if wait > 0:
-                self.wake.wait(wait)
-                self.wake.clear()
+        """wfi: the hart sits out until an interrupt is pending and enabled in its mie."""
+        self.waiting[hart.hartid] = True
+
+    def _idle(self) -> None:
+        """Every hart waits: sleep until the next timer deadline or device event."""
+        self._drain_events()
+        waiting = [h for h in self.harts if self.waiting[h.hartid]]
+        if any(h.wakes() for h in waiting):
+            return
+        deadlines = [d for h in waiting for irq, d in ((MTI, self.clint.mtimecmp[h.hartid]),
+                                                        (STI, self.stimecmp[h.hartid]))
+                     if h.mie >> irq & 1 and d != NEVER]
+        deadline = min(deadlines, default=None)
+        if deadline is None and not (self.async_sources and any(h.mie for h in waiting)):
+            h = waiting[0]
+            raise GuestStopped(f"wfi at pc {h.state.pc - 4:#x} with no interrupt that can wake it "
+                               f"(mie {h.mie:#x})" + (f", nor any of {len(waiting)} harts" if len(waiting) > 1 else ""))
+        wait = MAX_IDLE if deadline is None else min(MAX_IDLE, max(0, deadline - self.clint.mtime()) / self.clint.hz)
+        if wait > 0:
+            self.wake.wait(wait)
+            self.wake.clear()
 
     # -- consoles -------------------------------------------------------------------------------------
     def console_write(self, data: bytes) -> None:
@@ -247,40 +283,51 @@ class Machine:
             return low, 2
         return (int.from_bytes(mem.peek(pc, 4), "little"), 4) if mem.is_ram(pc, 4) else (0, 4)
 
-    def _on_priv(self, ex: Exit) -> None:
-        word, size = self._fetch_word(self.hart.state.pc)
-        emulate(self.hart, self, word, size)
+    def _on_priv(self, hart: Hart, ex: Exit) -> None:
+        word, size = self._fetch_word(hart.state.pc)
+        emulate(hart, self, word, size)
 
-    def _on_fault(self, ex: Exit) -> None:
+    def _on_fault(self, hart: Hart, ex: Exit) -> None:
         if self.htif is not None and self.htif.exit_request is not None:
             raise self.htif.exit_request
-        self.hart.trap(FAULT_CAUSE[ex.access], ex.addr)
+        hart.trap(FAULT_CAUSE[ex.access], ex.addr)
 
-    def _on_undef(self, ex: Exit) -> None:
-        self.hart.trap(ILLEGAL_INSN, int.from_bytes(ex.raw or b"", "little"))
+    def _on_undef(self, hart: Hart, ex: Exit) -> None:
+        hart.trap(ILLEGAL_INSN, int.from_bytes(ex.raw or b"", "little"))
 
     def run(self, max_insns: int | None = None) -> int:
         """Run until the guest ends the VM (its exit status), stops (STATUS_STOPPED, see stop_reason)
         or, with max_insns, after that many guest instructions (STATUS_BUDGET)."""
-        hart, engine, handlers = self.hart, self.engine, self.exit_handlers
-        limit = None if max_insns is None else engine.state.icount + max_insns
+        handlers, waiting = self.exit_handlers, self.waiting
+        pairs = list(zip(self.harts, self.engines))
+        done = self.icount
+        limit = None if max_insns is None else done + max_insns
         try:
             while True:
                 if not self.events.empty():
                     self._drain_events()
-                irq = hart.pending_interrupt()
-                if irq is not None:
-                    hart.trap(irq, 0, interrupt=True)
-                budget = self.slice
-                if limit is not None:
-                    budget = min(budget, limit - engine.state.icount)
-                    if budget <= 0:
-                        self.stop_reason = f"instruction budget of {max_insns} used up at pc {hart.state.pc:#x}"
-                        return STATUS_BUDGET
-                ex = engine.run(budget)
-                handler = handlers.get(ex.kind)
-                if handler is not None:
-                    handler(ex)
+                ran = False
+                for hart, engine in pairs:
+                    if waiting[hart.hartid]:
+                        if not hart.wakes():
+                            continue
+                        waiting[hart.hartid] = False
+                    irq = hart.pending_interrupt()
+                    if irq is not None:
+                        hart.trap(irq, 0, interrupt=True)
+                    budget = self.slice
+                    if limit is not None:
+                        budget = min(budget, limit - self.icount)
+                        if budget <= 0:
+                            self.stop_reason = f"instruction budget of {max_insns} used up at pc {hart.state.pc:#x}"
+                            return STATUS_BUDGET
+                    ex = engine.run(budget)
+                    ran = True
+                    handler = handlers.get(ex.kind)
+                    if handler is not None:
+                        handler(hart, ex)
+                if not ran:
+                    self._idle()
         except MachineExit as e:
             self.stop_reason = str(e)
             return e.status
@@ -314,6 +361,11 @@ class Machine:
 
     def write(self, addr: int, data: bytes) -> None:
         self.memory.poke(addr, data)
+
+    @property
+    def icount(self) -> int:
+        """Guest instructions executed by all harts."""
+        return sum(e.state.icount for e in self.engines)
 
     @property
     def state(self):

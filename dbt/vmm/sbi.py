@@ -1,17 +1,19 @@
 """SBI, the supervisor binary interface, served by the monitor for ecalls from S-mode: base, timer,
-legacy console putchar/getchar, the debug console (DBCN) and system reset. a7 is the extension,
+legacy console putchar/getchar, IPIs, hart status (HSM), the debug console (DBCN) and system reset. a7 is the extension,
 a6 the function; results come back in a0 (error) and a1 (value)."""
 from __future__ import annotations
 
 from typing import Callable
 
 from .htif import MachineExit
-from .priv import Hart
+from .priv import SSI, Hart
 
 SUCCESS, ERR_FAILED, ERR_NOT_SUPPORTED, ERR_INVALID_PARAM = 0, -1, -2, -3
 SPEC_VERSION = (2 << 24) | 0          # SBI 2.0
 IMPL_ID = 0x64627400                  # "dbt"
-BASE, TIME, DBCN, SRST = 0x10, 0x54494D45, 0x4442434E, 0x53525354
+BASE, TIME, IPI, HSM, DBCN, SRST = 0x10, 0x54494D45, 0x735049, 0x48534D, 0x4442434E, 0x53525354
+HART_STARTED = 0
+ALL_HARTS = (1 << 64) - 1  # hart_mask_base meaning "every hart"
 LEGACY_SET_TIMER, LEGACY_PUTCHAR, LEGACY_GETCHAR, LEGACY_SHUTDOWN = 0, 1, 2, 8
 
 Result = tuple[int, int]
@@ -28,6 +30,8 @@ class Sbi:
         self.extensions: dict[int, dict[int, Callable[[Hart], Result]]] = {
             BASE: base,
             TIME: {0: self._set_timer},
+            IPI: {0: self._send_ipi},
+            HSM: {2: self._hart_status},
             DBCN: {0: self._dbcn_write, 1: self._dbcn_read, 2: self._dbcn_write_byte},
             SRST: {0: self._reset},
         }
@@ -57,6 +61,21 @@ class Sbi:
     def _set_timer(self, h: Hart) -> Result:
         self.m.set_supervisor_timer(h.hartid, h.state["a0"])
         return SUCCESS, 0
+
+    def _send_ipi(self, h: Hart) -> Result:
+        """Raise SSIP on the harts in a0 (a bit mask starting at hart a1)."""
+        mask, first = h.state["a0"], h.state["a1"]
+        harts = self.m.harts
+        targets = harts if first == ALL_HARTS else [harts[i] for i in range(len(harts))
+                                                      if i >= first and mask >> (i - first) & 1]
+        if first != ALL_HARTS and (first >= len(harts) or mask >> (len(harts) - first)):
+            return ERR_INVALID_PARAM, 0
+        for t in targets:
+            t.mip_sw |= 1 << SSI
+        return SUCCESS, 0
+
+    def _hart_status(self, h: Hart) -> Result:
+        return (SUCCESS, HART_STARTED) if h.state["a0"] < len(self.m.harts) else (ERR_INVALID_PARAM, 0)
 
     def _putchar(self, ch: int) -> int:
         self.m.console_write(bytes([ch & 0xFF]))
