@@ -476,3 +476,54 @@ def test_sbi_calls():
     assert call(0x54494D45, 0, 12345) == (0, 0) and m.stimecmp[0] == 12345
     h.mtvec = 0x80000000
     assert not m.sbi_call(h)  # with an M-mode handler installed, "auto" leaves ecalls to the guest
+
+
+def test_console_input_reaches_receive_buffers():
+    from dbt.vmm.virtio.console import Console
+    m = Machine(ram=8 << 20, tier="interp", output=io.BytesIO())
+    m.attach(Console())
+    drv = Driver(m)
+    drv.init(queues=2)
+    m.feed_input(b"early")                  # no buffer yet: it waits
+    drv.desc(0, BUF, 3, WRITE)
+    drv.offer(0)                            # a 3-byte buffer takes "ear"
+    assert drv.used() == [(0, 3)] and m.read(BUF, 3) == b"ear"
+    drv.desc(1, BUF + 0x100, 16, WRITE)
+    drv.offer(1)
+    assert drv.used() == [(0, 3), (1, 2)] and m.read(BUF + 0x100, 2) == b"ly"
+    drv.desc(2, BUF + 0x200, 16)            # device-readable in the receive queue
+    drv.offer(2)
+    m.feed_input(b"x")
+    assert drv.r(0x070) & NEEDS_RESET and len(drv.used()) == 2
+
+
+def test_net_frames_both_ways_and_bad_chains():
+    from dbt.vmm.netdev import SwitchPort
+    from dbt.vmm.virtio.net import Net
+    m = Machine(ram=8 << 20, tier="interp", output=io.BytesIO())
+    other = SwitchPort("test-net-dev")
+    heard = []
+    other.deliver = heard.append
+    net = Net(SwitchPort("test-net-dev"), bytes.fromhex("525400aabbcc"))
+    m.attach(net)
+    drv = Driver(m)
+    drv.init(VERSION_1 | 1 << 5, queues=2)
+    assert m.memory.load(SLOT0 + 0x100, 4) == 0xAA005452  # the MAC in the configuration space
+    frame = bytes.fromhex("ffffffffffff525400aabbcc0800") + b"payload"
+    m.write(BUF, bytes(12) + frame)
+    drv.desc(0, BUF, 12 + len(frame), q=1)
+    drv.offer(0, q=1)
+    assert heard == [frame] and drv.used(1) == [(0, 0)]
+    m.write(BUF, bytes(12 + 1600))
+    drv.desc(1, BUF, 12 + 1600, q=1)          # an oversized frame is dropped, the chain returned
+    drv.offer(1, q=1)
+    assert len(heard) == 1 and net.stats["dropped"] == 1 and len(drv.used(1)) == 2
+    drv.desc(0, BUF + 0x1000, 1526, WRITE)
+    drv.offer(0)
+    net.receive(b"\x52\x54\x00\xaa\xbb\xcc" + b"\x02" * 6 + b"\x08\x00hello")
+    assert drv.used() == [(0, 12 + 19)]
+    assert m.read(BUF + 0x1000, 12) == struct.pack("<BBHHHHH", 0, 0, 0, 0, 0, 0, 1)
+    assert m.read(BUF + 0x1000 + 12 + 14, 5) == b"hello"
+    drv.desc(1, BUF + 0x2000, 16, WRITE, q=1)  # writable buffer in the transmit queue
+    drv.offer(1, q=1)
+    assert drv.r(0x070) & NEEDS_RESET
