@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,20 @@ def test_ctrl_c_ends_the_vm_cleanly(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and err == b"dbt vm: interrupted\n"
+
+
+def tiny_elf(code: bytes, entry: int = 0x80000000) -> bytes:
+    """A minimal RISC-V ELF64 executable: one PT_LOAD segment holding code at entry."""
+    ehdr = struct.pack("<4sBBBBB7xHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0, 2, 243, 1, entry, 64, 0, 0,
+                       64, 56, 1, 0, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 120, entry, entry, len(code), len(code), 0x1000)
+    return ehdr + phdr + code
+
+
+def test_guest_fault_without_handler_is_reported(tmp_path):
+    guest = tmp_path / "fault.elf"
+    guest.write_bytes(tiny_elf(struct.pack("<II", 0x00100093, 0x0000A023)))  # li ra, 1; sw zero, 0(ra)
+    r = dbt_vm("--tier", "interp", str(guest))
+    assert r.returncode == 125
+    assert r.stderr == (b"dbt vm: store/AMO access fault at pc 0x80000004, tval 0x1, in M-mode: "
+                        b"no M-mode trap handler (mtvec is 0)\n")
