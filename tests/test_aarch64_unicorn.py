@@ -183,7 +183,27 @@ SIMD_INT = Family("simd_int", [
     "zip2 v0.2d, v1.2d, v2.2d", "trn1 v0.8h, v1.8h, v2.8h", "trn2 v0.4s, v1.4s, v2.4s",
     "zip1 v0.4h, v1.4h, v2.4h", "uzp1 v0.16b, v1.16b, v2.16b", "addp d0, v1.2d",
     "mul v0.4s, v1.4s, v2.s[1]", "mla v0.8h, v1.8h, v2.h[5]", "mls v0.2s, v1.2s, v2.s[3]",
+    "add d0, d1, d2", "sub d0, d1, d2", "cmeq d0, d1, d2", "cmhi d0, d1, d2", "cmgt d0, d1, d2",
+    "cmtst d0, d1, d2", "cmhs d0, d1, d1", "ushl d0, d1, d2", "sshl d0, d1, d2", "cmeq d0, d1, #0",
+    "cmlt d0, d1, #0", "neg d0, d1", "abs d0, d1", "ushr d0, d1, #12", "sshr d0, d1, #64", "shl d0, d1, #3",
+    "usra d0, d1, #1", "sli d0, d1, #8", "sri d0, d1, #60",
+    "umull v0.2d, v1.2s, v2.2s", "smull2 v0.4s, v1.8h, v2.8h", "uaddl v0.8h, v1.8b, v2.8b",
+    "saddw v0.4s, v1.4s, v2.4h", "usubl2 v0.2d, v1.4s, v2.4s", "ssubw2 v0.8h, v1.8h, v2.16b",
+    "uabdl v0.8h, v1.8b, v2.8b", "sabal v0.4s, v1.4h, v2.4h", "umlal v0.2d, v1.2s, v2.2s",
+    "smlsl2 v0.4s, v1.8h, v2.8h", "umull2 v0.8h, v1.16b, v2.16b",
 ])
+
+
+def _table_indices(rng) -> dict:
+    """Index vectors for tbl/tbx: mostly in range of up to four tables, some beyond."""
+    return {f"v:{r}": int.from_bytes(bytes(rng.randint(0, 70) for _ in range(16)), "little") for r in (2, 3, 5)}
+
+
+TABLE = Family("table", [
+    "tbl v0.16b, {v1.16b}, v2.16b", "tbl v0.8b, {v1.16b, v2.16b}, v3.8b",
+    "tbx v0.16b, {v1.16b, v2.16b, v3.16b}, v5.16b", "tbl v0.16b, {v1.16b, v2.16b, v3.16b, v4.16b}, v5.16b",
+    "tbx v0.8b, {v1.16b}, v2.8b", "tbl v0.16b, {v30.16b, v31.16b, v0.16b}, v2.16b",
+], setup=_table_indices)
 
 SIMD_FP = Family("simd_fp", [
     "fadd v0.4s, v1.4s, v2.4s", "fadd v0.2d, v1.2d, v2.2d", "fsub v0.2s, v1.2s, v2.2s",
@@ -197,6 +217,15 @@ SIMD_FP = Family("simd_fp", [
     "facgt v0.4s, v1.4s, v2.4s", "fabd v0.2d, v1.2d, v2.2d", "fmax v0.4s, v1.4s, v2.4s",
     "fminnm v0.2d, v1.2d, v2.2d", "fmaxnm v0.4s, v1.4s, v2.4s", "fmin v0.2d, v1.2d, v2.2d",
     "fmaxp v0.4s, v1.4s, v2.4s", "fminnmp v0.2d, v1.2d, v2.2d",
+    "scvtf d0, d1", "ucvtf s0, s1", "fcvtzs d0, d1", "fcvtzu s0, s1", "fcvtns d0, d1", "fcvtas s0, s1",
+    "fcvtmu d0, d1", "frintn v0.2d, v1.2d", "frintm v0.4s, v1.4s", "frintp v0.2d, v1.2d",
+    "frintz v0.4s, v1.4s", "frinta v0.2d, v1.2d", "frintx v0.4s, v1.4s", "frinti v0.2d, v1.2d",
+    "fcvtns v0.4s, v1.4s", "fcvtms v0.2d, v1.2d", "fcvtpu v0.4s, v1.4s", "fcvtau v0.2d, v1.2d",
+    "fcvtl v0.2d, v1.2s", "fcvtl2 v0.2d, v1.4s", "fcvtn v0.2s, v1.2d", "fcvtn2 v0.4s, v1.2d",
+    "fcmeq v0.4s, v1.4s, #0.0", "fcmgt v0.2d, v1.2d, #0.0", "fcmge v0.4s, v1.4s, #0.0",
+    "fcmle v0.2d, v1.2d, #0.0", "fcmlt v0.4s, v1.4s, #0.0", "fabd d0, d1, d2", "fcmeq d0, d1, d2",
+    "fcmgt s0, s1, s2", "facge d0, d1, d2", "scvtf v0.4s, v1.4s, #3", "fcvtzs v0.2d, v1.2d, #10",
+    "ucvtf d0, d1, #5", "fcvtzu s0, s1, #2", "fcmle d0, d1, #0.0",
 ], floats=True)
 
 SIMD_MEM = Family("simd_mem", [
@@ -215,7 +244,8 @@ SYSTEM = Family("system", [
     "msr nzcv, x1; cset w0, hi",
 ])
 
-FAMILIES = [ALU, BITFIELD, MULDIV, CONDITIONAL, BRANCH, MEMORY, ATOMIC, FP, SIMD_INT, SIMD_FP, SIMD_MEM, SYSTEM]
+FAMILIES = [ALU, BITFIELD, MULDIV, CONDITIONAL, BRANCH, MEMORY, ATOMIC, FP, SIMD_INT, TABLE, SIMD_FP, SIMD_MEM,
+            SYSTEM]
 INTERP_STATES = 20
 JIT_STATES = 3
 

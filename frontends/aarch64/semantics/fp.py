@@ -221,18 +221,28 @@ def fmov_imm(ctx: Ctx, w: int) -> None:
 F2I_ROUNDING = {0: RNE, 1: RUP, 2: RDN, 3: RTZ}
 
 
+def scaled_f2i(ctx: Ctx, x: Value, ity, signed: bool, fbits: int, rm: int = RTZ) -> Value:
+    """x * 2**fbits converted to an integer (fixed-point conversions; fbits = 0: plain)."""
+    if fbits:
+        x = ctx.b.fbinop("fmul", x, ctx.b.bitcast(Const(int_of(x.ty), _pow2(fbits, x.ty)), x.ty), DYN)
+    return ctx.b.f2i(x, ity, signed, rm)
+
+
+def scaled_i2f(ctx: Ctx, v: Value, ty, signed: bool, fbits: int) -> Value:
+    """An integer converted to ty and divided by 2**fbits."""
+    r = ctx.b.i2f(v, ty, signed, DYN)
+    if fbits:
+        r = ctx.b.fbinop("fmul", r, ctx.b.bitcast(Const(int_of(ty), _pow2(-fbits, ty)), ty), DYN)
+    return r
+
+
 def _f2i(ctx: Ctx, w: int, ty, rm: int, signed: bool, scale: int = 0) -> None:
     x = ctx.vlow(field(w, 5, 5), ty)
-    if scale:
-        x = ctx.b.fbinop("fmul", x, ctx.b.bitcast(Const(int_of(ty), _pow2(scale, ty)), ty), DYN)
-    ctx.set_x(field(w, 0, 5), ctx.b.f2i(x, int_ty(field(w, 31, 1)), signed, rm))
+    ctx.set_x(field(w, 0, 5), scaled_f2i(ctx, x, int_ty(field(w, 31, 1)), signed, scale, rm))
 
 
 def _i2f(ctx: Ctx, w: int, ty, signed: bool, scale: int = 0) -> None:
-    v = ctx.b.i2f(ctx.x(field(w, 5, 5), field(w, 31, 1)), ty, signed, DYN)
-    if scale:
-        v = ctx.b.fbinop("fmul", v, ctx.b.bitcast(Const(int_of(ty), _pow2(-scale, ty)), ty), DYN)
-    ctx.set_vreg(field(w, 0, 5), v)
+    ctx.set_vreg(field(w, 0, 5), scaled_i2f(ctx, ctx.x(field(w, 5, 5), field(w, 31, 1)), ty, signed, scale))
 
 
 def _pow2(n: int, ty) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from dbt.ir.block import Const, Value
-from dbt.ir.ops import DYN, RTZ
+from dbt.ir.ops import DYN, RDN, RMM, RNE, RTZ, RUP
 from dbt.ir.types import F32, F64, I1, I8, I16, I32, I64, I128, INT_BY_BITS, int_of
 
 from ..lifter import Ctx, encoding, field
@@ -41,8 +41,12 @@ def pack(ctx: Ctx, values: list[Value]) -> Value:
     return out
 
 
-def read(ctx: Ctx, reg: int, esize: int, q: int) -> list[Value]:
-    return lanes(ctx, ctx.vreg(reg), esize, (64 << q) // esize)
+SCALAR = None  # q of the scalar forms: one lane, the rest of the register cleared
+
+
+def read(ctx: Ctx, reg: int, esize: int, q: int | None) -> list[Value]:
+    """The lanes of V[reg] an instruction with this q uses (one lane for the scalar forms)."""
+    return lanes(ctx, ctx.vreg(reg), esize, 1 if q is SCALAR else (64 << q) // esize)
 
 
 def read_float(ctx: Ctx, reg: int, esize: int, q: int) -> list[Value]:
@@ -124,20 +128,35 @@ def _low_half(ctx: Ctx, v: Value, q: int) -> Value:
     return v if q else ctx.b.and_(v, Const(I128, I64.mask))
 
 
+# Integer three-same operations with a scalar (64-bit) form.
+SCALAR_THREE_SAME = {(0, 0b10000), (1, 0b10000), (0, 0b00110), (1, 0b00110), (0, 0b00111), (1, 0b00111),
+                     (0, 0b10001), (1, 0b10001), (0, 0b01000), (1, 0b01000)}
+
+
 @encoding("0 x x 01110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx")
 def three_same(ctx: Ctx, w: int) -> None:
-    q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 11, 5)
+    _three_same(ctx, w, field(w, 30, 1))
+
+
+@encoding("01 x 11110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx")
+def scalar_three_same(ctx: Ctx, w: int) -> None:
+    _three_same(ctx, w, SCALAR)
+
+
+def _three_same(ctx: Ctx, w: int, q: int | None) -> None:
+    u, size, opcode = field(w, 29, 1), field(w, 22, 2), field(w, 11, 5)
     rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
-    if opcode == 0b00011:
+    if opcode == 0b00011 and q is not SCALAR:
         r = _bitwise(ctx, u, size, ctx.vreg(rn), ctx.vreg(rm), ctx.vreg(rd))
         ctx.set_vreg(rd, _low_half(ctx, r, q))
         return
     if opcode >= 0b11000:
-        _fp_three_same(ctx, w)
+        _fp_three_same(ctx, w, q)
         return
     fn = INT_THREE_SAME.get((u, opcode))
     esize = 8 << size
-    if fn is None or (esize == 64 and not q):
+    bad_scalar = q is SCALAR and (size != 3 or (u, opcode) not in SCALAR_THREE_SAME)
+    if fn is None or (esize == 64 and q == 0) or bad_scalar:
         ctx.undefined()
         return
     xs, ys = read(ctx, rn, esize, q), read(ctx, rm, esize, q)
@@ -186,12 +205,12 @@ FP_THREE_SAME: dict[tuple[int, int, int], object] = {
 }
 
 
-def _fp_three_same(ctx: Ctx, w: int) -> None:
-    q, u, a, sz, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 23, 1), field(w, 22, 1), field(w, 11, 5)
+def _fp_three_same(ctx: Ctx, w: int, q: int | None) -> None:
+    u, a, sz, opcode = field(w, 29, 1), field(w, 23, 1), field(w, 22, 1), field(w, 11, 5)
     rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
     fn = FP_THREE_SAME.get((u, a, opcode))
     esize = 32 << sz
-    if fn is None or (sz and not q):
+    if fn is None or (sz and q == 0) or (q is SCALAR and (isinstance(fn, (tuple, str)))):
         ctx.undefined()
         return
     xs, ys = read_float(ctx, rn, esize, q), read_float(ctx, rm, esize, q)
@@ -221,21 +240,64 @@ INT_TWO_MISC = {
 }
 
 
+def _fcmp_zero(cond: str, swap: bool = False):
+    def lift(ctx: Ctx, v: Value) -> Value:
+        zero = ctx.b.bitcast(Const(int_of(v.ty), 0), v.ty)
+        x, y = (zero, v) if swap else (v, zero)
+        return ctx.b.bitcast(mask_of(ctx, ctx.b.fcmp(cond, x, y, cond != "eq"), int_of(v.ty)), v.ty)
+    return lift
+
+
+def _to_int(rm: int, signed: bool):
+    return lambda ctx, v: ctx.b.f2i(v, int_of(v.ty), signed, rm)
+
+
+def _round(rm: int, exact: bool = False):
+    return lambda ctx, v: ctx.b.fround(v, rm, exact)
+
+
+# (U, size<1>, opcode) -> lane function on floats of the FP two-register misc rows
+FLOAT_TWO_MISC = {
+    (0, 1, 0b01111): fabs, (1, 1, 0b01111): fneg, (1, 1, 0b11111): lambda ctx, v: ctx.b.fsqrt(v, DYN),
+    (0, 0, 0b11000): _round(RNE), (0, 0, 0b11001): _round(RDN), (0, 1, 0b11000): _round(RUP),
+    (0, 1, 0b11001): _round(RTZ), (1, 0, 0b11000): _round(RMM), (1, 0, 0b11001): _round(DYN, True),
+    (1, 1, 0b11001): _round(DYN),
+    **{(u, hi, op): _to_int(rm, u == 0) for u in (0, 1)
+       for hi, op, rm in ((0, 0b11010, RNE), (0, 0b11011, RDN), (1, 0b11010, RUP), (1, 0b11011, RTZ),
+                          (0, 0b11100, RMM))},
+    (0, 1, 0b01100): _fcmp_zero("lt", swap=True), (1, 1, 0b01100): _fcmp_zero("le", swap=True),
+    (0, 1, 0b01101): _fcmp_zero("eq"), (1, 1, 0b01101): _fcmp_zero("le"), (0, 1, 0b01110): _fcmp_zero("lt"),
+}
+
+
 def _float_misc(ctx: Ctx, u: int, size: int, opcode: int, xs: list[Value], esize: int):
-    """The FP rows of the two-register misc group (size<1> selects the opcode set)."""
+    """The FP rows of the two-register misc group (size<1> selects the opcode set); None if undefined."""
     b = ctx.b
     ft = FLOAT_OF[esize]
-    it = INT_BY_BITS[esize]
     key = (u, size >> 1, opcode)
     if key in ((0, 0, 0b11101), (1, 0, 0b11101)):
         return [b.i2f(x, ft, u == 0, DYN) for x in xs]
-    if key in ((0, 1, 0b11011), (1, 1, 0b11011)):
-        return [b.f2i(b.bitcast(x, ft), it, u == 0, RTZ) for x in xs]
-    fl = [b.bitcast(x, ft) for x in xs]
-    table = {(0, 1, 0b01111): lambda v: fabs(ctx, v), (1, 1, 0b01111): lambda v: fneg(ctx, v),
-             (1, 1, 0b11111): lambda v: b.fsqrt(v, DYN)}
-    fn = table.get(key)
-    return None if fn is None else [fn(v) for v in fl]
+    fn = FLOAT_TWO_MISC.get(key)
+    return None if fn is None else [fn(ctx, b.bitcast(x, ft)) for x in xs]
+
+
+@encoding("01 x 11110 xx 10000 xxxxx 10 xxxxx xxxxx")
+def scalar_two_misc(ctx: Ctx, w: int) -> None:
+    """The scalar forms: compares with zero, abs, neg (64-bit), int <-> float conversions, ..."""
+    u, size, opcode = field(w, 29, 1), field(w, 22, 2), field(w, 12, 5)
+    rd, rn = field(w, 0, 5), field(w, 5, 5)
+    if (u, opcode) in INT_TWO_MISC:
+        if size != 3:
+            ctx.undefined()
+            return
+        write(ctx, rd, [INT_TWO_MISC[(u, opcode)](ctx, x) for x in read(ctx, rn, 64, SCALAR)])
+        return
+    esize = 32 << (size & 1)
+    out = _float_misc(ctx, u, size, opcode, read(ctx, rn, esize, SCALAR), esize)
+    if out is None:
+        ctx.undefined()
+        return
+    write(ctx, rd, out)
 
 
 @encoding("0 x x 01110 xx 10000 xxxxx 10 xxxxx xxxxx")
@@ -244,6 +306,13 @@ def two_misc(ctx: Ctx, w: int) -> None:
     q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 12, 5)
     rd, rn = field(w, 0, 5), field(w, 5, 5)
     esize = 8 << size
+    if opcode in (0b10110, 0b10111) and not u and size == 1:  # fcvtn(2) f64 -> f32, fcvtl(2) f32 -> f64
+        if opcode == 0b10110:
+            _narrow(ctx, q, rd, [b.fcvt(x, F32, DYN) for x in read_float(ctx, rn, 64, 1)])
+        else:
+            xs = lanes(ctx, _source_half(ctx, rn, q), 32, 2)
+            write(ctx, rd, [b.fcvt(b.bitcast(x, F32), F64, DYN) for x in xs])
+        return
     if opcode == 0b00101:  # cnt, not, rbit
         xs = read(ctx, rn, 8, q)
         fn = {(0, 0): lambda x: b.unop("popcnt", x), (1, 0): b.not_, (1, 1): lambda x: b.unop("bitrev", x)}
@@ -479,9 +548,19 @@ def modified_imm(ctx: Ctx, w: int) -> None:
 
 @encoding("0 x x 011110 xxxx xxx xxxxx 1 xxxxx xxxxx")
 def shift_imm(ctx: Ctx, w: int) -> None:
-    """SSHR, USHR, SSRA, USRA, SHL, SLI, SRI, SHRN, [SU]SHLL (uxtl, sxtl)."""
+    _shift_imm(ctx, w, field(w, 30, 1))
+
+
+@encoding("01 x 111110 xxxx xxx xxxxx 1 xxxxx xxxxx")
+def scalar_shift_imm(ctx: Ctx, w: int) -> None:
+    _shift_imm(ctx, w, SCALAR)
+
+
+def _shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
+    """SSHR, USHR, SSRA, USRA, SHL, SLI, SRI, SHRN, [SU]SHLL (uxtl, sxtl), and the fixed-point
+    conversions SCVTF, UCVTF, FCVTZS, FCVTZU (vector and scalar)."""
     b = ctx.b
-    q, u, immh, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 19, 4), field(w, 11, 5)
+    u, immh, opcode = field(w, 29, 1), field(w, 19, 4), field(w, 11, 5)
     if immh == 0:  # modified immediate space, registered separately
         ctx.undefined()
         return
@@ -490,18 +569,22 @@ def shift_imm(ctx: Ctx, w: int) -> None:
     rd, rn = field(w, 0, 5), field(w, 5, 5)
     right, left = 2 * esize - immhb, immhb - esize
     ty = INT_BY_BITS[esize]
-    if opcode == 0b10100 and esize < 64:  # sshll, ushll
+    scalar = q is SCALAR
+    if opcode in (0b11100, 0b11111) and esize >= 32 and not (esize == 64 and q == 0):
+        _fixed_convert(ctx, q, rd, rn, esize, right, to_float=opcode == 0b11100, signed=not u)
+        return
+    if opcode == 0b10100 and esize < 64 and not scalar:  # sshll, ushll
         wide = INT_BY_BITS[2 * esize]
         xs = lanes(ctx, _source_half(ctx, rn, q), esize, 64 // esize)
         write(ctx, rd, [b.shl((b.zext if u else b.sext)(x, wide), Const(wide, left)) for x in xs])
         return
-    if opcode == 0b10000 and not u and esize < 64:  # shrn
+    if opcode == 0b10000 and not u and esize < 64 and not scalar:  # shrn
         wide = INT_BY_BITS[2 * esize]
         xs = read(ctx, rn, 2 * esize, 1)
         r = 4 * esize - immhb
         _narrow(ctx, q, rd, [b.trunc(b.lshr(x, Const(wide, r)), ty) for x in xs])
         return
-    if esize == 64 and not q:
+    if (esize == 64 and q == 0) or (scalar and esize != 64):
         ctx.undefined()
         return
     xs = read(ctx, rn, esize, q)
@@ -526,6 +609,86 @@ def shift_imm(ctx: Ctx, w: int) -> None:
     else:
         ctx.undefined()
         return
+    write(ctx, rd, out)
+
+
+def _fixed_convert(ctx: Ctx, q: int | None, rd: int, rn: int, esize: int, fbits: int, to_float: bool,
+                   signed: bool) -> None:
+    """[SU]CVTF and FCVTZ[SU] with fbits fraction bits, lane by lane."""
+    from .fp import scaled_f2i, scaled_i2f
+    ft = FLOAT_OF[esize]
+    if to_float:
+        out = [scaled_i2f(ctx, x, ft, signed, fbits) for x in read(ctx, rn, esize, q)]
+    else:
+        out = [scaled_f2i(ctx, x, INT_BY_BITS[esize], signed, fbits) for x in read_float(ctx, rn, esize, q)]
+    write(ctx, rd, out)
+
+
+# -- three different (long, wide) ------------------------------------------------------------------------
+
+def _absdiff(ctx: Ctx, x: Value, y: Value) -> Value:
+    b = ctx.b
+    return b.select(b.cmp("sgt", x, y), b.sub(x, y), b.sub(y, x))
+
+
+# opcode -> (first operand is wide, combine(ctx, acc or None, x, y) on widened lanes, accumulates)
+THREE_DIFFERENT = {
+    0b0000: (False, lambda ctx, x, y: ctx.b.add(x, y), None),
+    0b0001: (True, lambda ctx, x, y: ctx.b.add(x, y), None),
+    0b0010: (False, lambda ctx, x, y: ctx.b.sub(x, y), None),
+    0b0011: (True, lambda ctx, x, y: ctx.b.sub(x, y), None),
+    0b0111: (False, _absdiff, None),
+    0b0101: (False, _absdiff, "add"),
+    0b1100: (False, lambda ctx, x, y: ctx.b.mul(x, y), None),
+    0b1000: (False, lambda ctx, x, y: ctx.b.mul(x, y), "add"),
+    0b1010: (False, lambda ctx, x, y: ctx.b.mul(x, y), "sub"),
+}
+
+
+@encoding("0 x x 01110 xx 1 xxxxx xxxx 00 xxxxx xxxxx")
+def three_different(ctx: Ctx, w: int) -> None:
+    """[SU]ADDL, [SU]ADDW, [SU]SUBL, [SU]SUBW, [SU]ABDL, [SU]ABAL, [SU]MULL, [SU]MLAL, [SU]MLSL (and the
+    '2' forms on the upper halves)."""
+    b = ctx.b
+    q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 12, 4)
+    rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
+    entry = THREE_DIFFERENT.get(opcode)
+    if entry is None or size == 3:
+        ctx.undefined()
+        return
+    wide_first, combine, accumulate = entry
+    esize = 8 << size
+    wide = INT_BY_BITS[2 * esize]
+    count = 64 // esize
+    ext = b.zext if u else b.sext
+
+    def narrow(reg: int) -> list[Value]:
+        return [ext(x, wide) for x in lanes(ctx, _source_half(ctx, reg, q), esize, count)]
+
+    xs = read(ctx, rn, 2 * esize, 1) if wide_first else narrow(rn)
+    out = [combine(ctx, x, y) for x, y in zip(xs, narrow(rm))]
+    if accumulate:
+        out = [b.binop(accumulate, d, r) for d, r in zip(read(ctx, rd, 2 * esize, 1), out)]
+    write(ctx, rd, out)
+
+
+@encoding("0 x 001110 000 xxxxx 0 xx x 00 xxxxx xxxxx")
+def table_lookup(ctx: Ctx, w: int) -> None:
+    """TBL (out-of-range indices give 0) and TBX (they leave the destination byte) over 1-4 registers."""
+    b = ctx.b
+    q, length, tbx = field(w, 30, 1), field(w, 13, 2) + 1, field(w, 12, 1)
+    rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
+    tables = [ctx.vreg((rn + i) % 32) for i in range(length)]
+    old = read(ctx, rd, 8, q)
+    out = []
+    for i, idx in enumerate(read(ctx, rm, 8, q)):
+        wide = b.zext(idx, I128)
+        lane = old[i] if tbx else Const(I8, 0)
+        for t, table in enumerate(tables):
+            hit = b.cmp("eq", b.lshr(idx, Const(I8, 4)), Const(I8, t))
+            byte = b.trunc(b.lshr(table, b.shl(b.and_(wide, Const(I128, 15)), Const(I128, 3))), I8)
+            lane = b.select(hit, byte, lane)
+        out.append(lane)
     write(ctx, rd, out)
 
 
