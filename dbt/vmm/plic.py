@@ -68,37 +68,60 @@ class Plic:
             if self.level[src]:
                 self.pending |= 1 << src
 
-    # -- registers (32-bit) ---------------------------------------------------------------------------
+    # -- registers (32-bit): regions of (first offset, stride, reader, writer) -------------------------
+    def _priority(self, src: int, off: int) -> int:
+        return self.priority[src] if src < NSOURCES else 0
+
+    def _set_priority(self, src: int, off: int, value: int) -> None:
+        if 0 < src < NSOURCES:
+            self.priority[src] = value & ((1 << PRIORITY_BITS) - 1)
+
+    def _pending(self, word: int, off: int) -> int:
+        return self.pending >> (32 * word) & 0xFFFFFFFF
+
+    def _enable(self, ctx: int, off: int) -> int:
+        return self.enable[ctx] >> (8 * off) & 0xFFFFFFFF if ctx < self.contexts else 0
+
+    def _set_enable(self, ctx: int, off: int, value: int) -> None:
+        if ctx < self.contexts and off < NSOURCES // 8:
+            mask = 0xFFFFFFFF << (8 * off)
+            self.enable[ctx] = (self.enable[ctx] & ~mask | value << (8 * off)) & ((1 << NSOURCES) - 2)
+
+    def _context(self, ctx: int, off: int) -> int:
+        reg = CONTEXT_REGS.get(off)
+        return reg[0](self, ctx) if reg is not None and ctx < self.contexts else 0
+
+    def _set_context(self, ctx: int, off: int, value: int) -> None:
+        reg = CONTEXT_REGS.get(off)
+        if reg is not None and ctx < self.contexts:
+            reg[1](self, ctx, value)
+
+    def _set_threshold(self, ctx: int, value: int) -> None:
+        self.threshold[ctx] = value & ((1 << PRIORITY_BITS) - 1)
+
+    def _region(self, offset: int):
+        for first, stride, reader, writer in REGIONS:
+            if offset >= first:
+                index, off = divmod(offset - first, stride)
+                return index, off, reader, writer
+        raise AssertionError("offset below the first region")
+
     def read(self, offset: int, size: int) -> int:
-        if offset < PENDING:
-            src = offset >> 2
-            return self.priority[src] if src < NSOURCES else 0
-        if offset < ENABLE:
-            return self.pending >> (8 * (offset - PENDING)) & 0xFFFFFFFF if offset - PENDING < NSOURCES // 8 else 0
-        ctx, word = divmod(offset - ENABLE, ENABLE_STRIDE)
-        if offset < CONTEXT:
-            return self.enable[ctx] >> (8 * word) & 0xFFFFFFFF if ctx < self.contexts and word < NSOURCES // 8 else 0
-        ctx, reg = divmod(offset - CONTEXT, CONTEXT_STRIDE)
-        if ctx >= self.contexts:
-            return 0
-        return {0: lambda: self.threshold[ctx], 4: lambda: self.claim(ctx)}.get(reg, lambda: 0)()
+        index, off, reader, _ = self._region(offset)
+        return reader(self, index, off)
 
     def write(self, offset: int, size: int, value: int) -> None:
-        value &= 0xFFFFFFFF
-        if offset < PENDING:
-            src = offset >> 2
-            if 0 < src < NSOURCES:
-                self.priority[src] = value & ((1 << PRIORITY_BITS) - 1)
-        elif ENABLE <= offset < CONTEXT:
-            ctx, word = divmod(offset - ENABLE, ENABLE_STRIDE)
-            if ctx < self.contexts and word < NSOURCES // 8 and word % 4 == 0:
-                shift = 8 * word
-                mask = 0xFFFFFFFF << shift
-                self.enable[ctx] = (self.enable[ctx] & ~mask | value << shift) & ~1 & ((1 << NSOURCES) - 1)
-        elif offset >= CONTEXT:
-            ctx, reg = divmod(offset - CONTEXT, CONTEXT_STRIDE)
-            if ctx < self.contexts:
-                {0: lambda: self.threshold.__setitem__(ctx, value & ((1 << PRIORITY_BITS) - 1)),
-                 4: lambda: self.complete(ctx, value)}.get(reg, lambda: None)()
+        index, off, _, writer = self._region(offset)
+        if writer is not None:
+            writer(self, index, off, value & 0xFFFFFFFF)
         if self.on_change is not None:
             self.on_change()
+
+
+REGIONS = (  # searched from the highest first offset down
+    (CONTEXT, CONTEXT_STRIDE, Plic._context, Plic._set_context),
+    (ENABLE, ENABLE_STRIDE, Plic._enable, Plic._set_enable),
+    (PENDING, 4, Plic._pending, None),
+    (PRIORITY, 4, Plic._priority, Plic._set_priority),
+)
+CONTEXT_REGS = {0: (lambda p, ctx: p.threshold[ctx], Plic._set_threshold), 4: (Plic.claim, Plic.complete)}
