@@ -284,3 +284,22 @@ def test_signed_minmax_narrow(size, opc, old, operand, new, pairs) -> None:
     eng.run(max_insns=10)
     assert eng.memory.peek(DATA_BASE, nbytes) == new.to_bytes(nbytes, "little")
     assert eng.state["x0"] == old
+
+
+def test_unimplemented_instruction_is_an_undef_exit(pairs) -> None:
+    """An instruction outside the implemented set stops at its own PC with its bytes (Capstone names it);
+    the instructions before it have run, nothing after it has."""
+    from dbt.exits import ExitKind
+    from frontends.aarch64 import FRONTEND
+    from unicorn_a64 import asm
+    pair = pairs["interp"]
+    code = asm("mov x0, #7; crc32b w1, w2, w3; mov x0, #9")
+    pair.place(code + bytes.fromhex("000020d4"))
+    eng = pair.eng
+    eng.state["x1"] = 5
+    eng.state.pc = 0x100000
+    ex = eng.run(max_insns=10)
+    assert (ex.kind, ex.pc, eng.state.pc) == (ExitKind.UNDEF, 0x100004, 0x100004)
+    assert ex.raw == code[4:8]
+    assert (eng.state["x0"], eng.state["x1"]) == (7, 5)
+    assert FRONTEND.disassemble(ex.raw, ex.pc)[0][2].startswith("crc32b w1, w2, w3")

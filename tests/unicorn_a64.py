@@ -20,7 +20,7 @@ from unicorn import arm64_const as a64
 from dbt.engine import Engine
 from dbt.exits import ExitKind
 from dbt.memory import PROT_EXEC, PROT_READ, PROT_WRITE
-from dbt.state import FFLAGS, FRM, ICOUNT, PC
+from dbt.state import FFLAGS, FRM, PC
 from frontends.aarch64 import FRONTEND
 from frontends.aarch64.registers import NO_RESERVATION
 

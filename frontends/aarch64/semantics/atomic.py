@@ -4,7 +4,7 @@ effect. A failing exclusive store still reads and rewrites memory (it faults lik
 from __future__ import annotations
 
 from dbt.ir.block import Const, Value
-from dbt.ir.types import I64, I128, INT_BY_BITS
+from dbt.ir.types import I64, INT_BY_BITS
 
 from ..lifter import Ctx, encoding, field
 from ..registers import NO_RESERVATION, RESERVATION
@@ -118,5 +118,3 @@ def atomic_memory(ctx: Ctx, w: int) -> None:
     b.store(addr, operand if o3 else ATOMIC_OPS[opc](b, old, operand))
     ctx.set_x(rt, old)
 
-
-__all__ = ["I128"]

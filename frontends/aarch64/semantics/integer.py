@@ -4,7 +4,7 @@ select and compare, multiply and divide, and the one- and two-source operations.
 from __future__ import annotations
 
 from dbt.ir.block import Const, Value
-from dbt.ir.types import I1, I8, I16, I32, I64, I128, INT_BY_BITS
+from dbt.ir.types import I1, I64, I128, INT_BY_BITS
 
 from ..lifter import Ctx, encoding, field, int_ty, sign
 from ..registers import C
@@ -400,5 +400,3 @@ def one_source(ctx: Ctx, w: int) -> None:
         return
     ctx.set_x(field(w, 0, 5), fn(ctx, ctx.x(field(w, 5, 5), sf)))
 
-
-__all__ = ["add_sub", "extend", "decode_bit_masks", "ror", "I8", "I16", "I32"]

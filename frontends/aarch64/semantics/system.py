@@ -8,7 +8,7 @@ from typing import Callable
 from dbt.exits import ExitKind
 from dbt.helpers import TIMER_HZ
 from dbt.ir.block import Const, Value
-from dbt.ir.types import I1, I32, I64
+from dbt.ir.types import I1, I64
 
 from ..lifter import Ctx, encoding, field
 from ..registers import C, FPCR, N, NO_RESERVATION, RESERVATION, TPIDR, V, Z
@@ -112,5 +112,3 @@ def sys(ctx: Ctx, w: int) -> None:
     else:
         ctx.undefined()
 
-
-__all__ = ["I32"]

@@ -1,66 +1,20 @@
-"""Advanced SIMD: the subset compilers' vectorised loops and musl's string routines use, each family
-lifted lane by lane on the 128-bit V registers: three-same integer and FP arithmetic, compares and
-logic; two-register misc (cnt, not, neg, compares with zero, xtn, pairwise widening adds, conversions);
-across-lane reductions; dup, ins, umov, smov, ext; modified immediates (movi, mvni, orr, bic, fmov);
-shifts by immediate (incl. widening); permutes (uzp, zip, trn); by-element multiplies; scalar pairwise
-adds and scalar dup; ld1/st1 (multiple structures, single lane, replicate) and ld2-ld4/st2-st4."""
+"""Advanced SIMD arithmetic, lane by lane: three-same integer and FP operations (vector and scalar),
+two-register misc (cnt, not, rbit, compares with zero, abs, neg, xtn, shll, pairwise widening adds,
+reversals, FP rounding and conversions, fcvtl/fcvtn), across-lane reductions, shifts by immediate
+(incl. widening, narrowing, insert and fixed-point conversions), the long and wide three-different
+family, by-element multiplies and scalar pairwise operations."""
 from __future__ import annotations
 
 from typing import Callable
 
 from dbt.ir.block import Const, Value
 from dbt.ir.ops import DYN, RDN, RMM, RNE, RTZ, RUP
-from dbt.ir.types import F32, F64, I1, I8, I16, I32, I64, I128, INT_BY_BITS, int_of
+from dbt.ir.types import F32, F64, I8, I64, INT_BY_BITS, int_of
 
 from ..lifter import Ctx, encoding, field
-from ..registers import VREG
-from .fp import expand_fp_imm, fabs, fmax_min, fneg
-from .memory import load, store
-
-FLOAT_OF = {32: F32, 64: F64}
-
-
-# -- lanes ----------------------------------------------------------------------------------------------
-
-def lanes(ctx: Ctx, v: Value, esize: int, count: int) -> list[Value]:
-    """The first `count` esize-bit lanes of a 128-bit value."""
-    b = ctx.b
-    ty = INT_BY_BITS[esize]
-    return [b.trunc(b.lshr(v, Const(I128, i * esize)), ty) for i in range(count)]
-
-
-def pack(ctx: Ctx, values: list[Value]) -> Value:
-    """Lanes (lowest first) joined into a 128-bit value; bits above them are zero."""
-    b = ctx.b
-    out = Const(I128, 0)
-    esize = values[0].ty.bits
-    for i, v in enumerate(values):
-        if v.ty.is_float:
-            v = b.bitcast(v, int_of(v.ty))
-        out = b.or_(out, b.shl(b.zext(v, I128), Const(I128, i * esize)))
-    return out
-
-
-SCALAR = None  # q of the scalar forms: one lane, the rest of the register cleared
-
-
-def read(ctx: Ctx, reg: int, esize: int, q: int | None) -> list[Value]:
-    """The lanes of V[reg] an instruction with this q uses (one lane for the scalar forms)."""
-    return lanes(ctx, ctx.vreg(reg), esize, 1 if q is SCALAR else (64 << q) // esize)
-
-
-def read_float(ctx: Ctx, reg: int, esize: int, q: int) -> list[Value]:
-    b = ctx.b
-    return [b.bitcast(x, FLOAT_OF[esize]) for x in read(ctx, reg, esize, q)]
-
-
-def write(ctx: Ctx, reg: int, values: list[Value]) -> None:
-    ctx.set_vreg(reg, pack(ctx, values))
-
-
-def mask_of(ctx: Ctx, c: Value, ty) -> Value:
-    """All ones where c holds, else zero (the result of a vector compare)."""
-    return ctx.b.select(c, Const(ty, ty.mask), Const(ty, 0))
+from .fp import fabs, fmax_min, fneg
+from .vector import (FLOAT_OF, SCALAR, lanes, low_half, mask_of, narrow, pairwise, read, read_float,
+                     source_half, write)
 
 
 def _cmp(cond: str):
@@ -119,15 +73,6 @@ def _bitwise(ctx: Ctx, u: int, size: int, n: Value, m: Value, d: Value) -> Value
     return b.or_(b.and_(select, on_true), b.and_(b.not_(select), on_false))
 
 
-def _pairwise(ctx: Ctx, xs: list[Value], ys: list[Value], fn) -> list[Value]:
-    both = xs + ys
-    return [fn(ctx, both[2 * i], both[2 * i + 1]) for i in range(len(xs))]
-
-
-def _low_half(ctx: Ctx, v: Value, q: int) -> Value:
-    return v if q else ctx.b.and_(v, Const(I128, I64.mask))
-
-
 # Integer three-same operations with a scalar (64-bit) form.
 SCALAR_THREE_SAME = {(0, 0b10000), (1, 0b10000), (0, 0b00110), (1, 0b00110), (0, 0b00111), (1, 0b00111),
                      (0, 0b10001), (1, 0b10001), (0, 0b01000), (1, 0b01000)}
@@ -148,7 +93,7 @@ def _three_same(ctx: Ctx, w: int, q: int | None) -> None:
     rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
     if opcode == 0b00011 and q is not SCALAR:
         r = _bitwise(ctx, u, size, ctx.vreg(rn), ctx.vreg(rm), ctx.vreg(rd))
-        ctx.set_vreg(rd, _low_half(ctx, r, q))
+        ctx.set_vreg(rd, low_half(ctx, r, q))
         return
     if opcode >= 0b11000:
         _fp_three_same(ctx, w, q)
@@ -161,9 +106,9 @@ def _three_same(ctx: Ctx, w: int, q: int | None) -> None:
         return
     xs, ys = read(ctx, rn, esize, q), read(ctx, rm, esize, q)
     if fn == "pairwise-add":
-        out = _pairwise(ctx, xs, ys, lambda ctx, x, y: ctx.b.add(x, y))
+        out = pairwise(ctx, xs, ys, lambda ctx, x, y: ctx.b.add(x, y))
     elif isinstance(fn, tuple):
-        out = _pairwise(ctx, xs, ys, fn[1])
+        out = pairwise(ctx, xs, ys, fn[1])
     else:
         out = [fn(ctx, x, y) for x, y in zip(xs, ys)]
     write(ctx, rd, out)
@@ -218,7 +163,7 @@ def _fp_three_same(ctx: Ctx, w: int, q: int | None) -> None:
         acc = read_float(ctx, rd, esize, q)
         out = [ctx.b.fma(fneg(ctx, x) if fn == "fmls" else x, y, d, DYN) for x, y, d in zip(xs, ys, acc)]
     elif isinstance(fn, tuple):
-        out = _pairwise(ctx, xs, ys, fn[1])
+        out = pairwise(ctx, xs, ys, fn[1])
     else:
         out = [fn(ctx, x, y) for x, y in zip(xs, ys)]
     write(ctx, rd, out)
@@ -308,9 +253,9 @@ def two_misc(ctx: Ctx, w: int) -> None:
     esize = 8 << size
     if opcode in (0b10110, 0b10111) and not u and size == 1:  # fcvtn(2) f64 -> f32, fcvtl(2) f32 -> f64
         if opcode == 0b10110:
-            _narrow(ctx, q, rd, [b.fcvt(x, F32, DYN) for x in read_float(ctx, rn, 64, 1)])
+            narrow(ctx, q, rd, [b.fcvt(x, F32, DYN) for x in read_float(ctx, rn, 64, 1)])
         else:
-            xs = lanes(ctx, _source_half(ctx, rn, q), 32, 2)
+            xs = lanes(ctx, source_half(ctx, rn, q), 32, 2)
             write(ctx, rd, [b.fcvt(b.bitcast(x, F32), F64, DYN) for x in xs])
         return
     if opcode == 0b00101:  # cnt, not, rbit
@@ -322,10 +267,10 @@ def two_misc(ctx: Ctx, w: int) -> None:
             return
         write(ctx, rd, [op(x) for x in xs])
     elif opcode == 0b10010 and not u:  # xtn, xtn2
-        _narrow(ctx, q, rd, [b.trunc(x, INT_BY_BITS[esize]) for x in read(ctx, rn, 2 * esize, 1)])
+        narrow(ctx, q, rd, [b.trunc(x, INT_BY_BITS[esize]) for x in read(ctx, rn, 2 * esize, 1)])
     elif opcode == 0b10011 and u:  # shll, shll2
         wide = INT_BY_BITS[2 * esize]
-        xs = lanes(ctx, _source_half(ctx, rn, q), esize, 64 // esize)
+        xs = lanes(ctx, source_half(ctx, rn, q), esize, 64 // esize)
         write(ctx, rd, [b.shl(b.zext(x, wide), Const(wide, esize)) for x in xs])
     elif opcode in (0b00010, 0b00110) and size < 3:  # [su]addlp, [su]adalp
         wide = INT_BY_BITS[2 * esize]
@@ -350,23 +295,6 @@ def two_misc(ctx: Ctx, w: int) -> None:
             ctx.undefined()
             return
         write(ctx, rd, out)
-
-
-def _narrow(ctx: Ctx, q: int, rd: int, values: list[Value]) -> None:
-    """Write narrowed lanes to the low half (q = 0, upper half cleared) or the high half (q = 1)."""
-    b = ctx.b
-    packed = pack(ctx, values)
-    if q:
-        low = b.and_(ctx.vreg(rd), Const(I128, I64.mask))
-        b.put(VREG[rd], b.or_(low, b.shl(packed, Const(I128, 64))))
-    else:
-        ctx.set_vreg(rd, packed)
-
-
-def _source_half(ctx: Ctx, rn: int, q: int) -> Value:
-    """The low 64 bits of V[rn] (q = 0) or its high 64 bits (the '2' forms), as a 128-bit value."""
-    v = ctx.vreg(rn)
-    return ctx.b.lshr(v, Const(I128, 64)) if q else v
 
 
 # -- across lanes -----------------------------------------------------------------------------------------
@@ -401,149 +329,6 @@ def across_lanes(ctx: Ctx, w: int) -> None:
     ctx.set_vreg(field(w, 0, 5), acc)
 
 
-# -- copies ---------------------------------------------------------------------------------------------------
-
-def _element(imm5: int) -> tuple[int, int] | None:
-    """(esize, index) from imm5's lowest set bit."""
-    if imm5 & 15 == 0:
-        return None
-    low = (imm5 & -imm5).bit_length() - 1
-    return 8 << low, imm5 >> (low + 1)
-
-
-@encoding("0 x x 01110000 xxxxx 0 xxxx 1 xxxxx xxxxx")
-def copy(ctx: Ctx, w: int) -> None:
-    """DUP (element, general), INS (element, general), SMOV, UMOV."""
-    b = ctx.b
-    q, op, imm4 = field(w, 30, 1), field(w, 29, 1), field(w, 11, 4)
-    rd, rn = field(w, 0, 5), field(w, 5, 5)
-    el = _element(field(w, 16, 5))
-    if el is None:
-        ctx.undefined()
-        return
-    esize, index = el
-    ty = INT_BY_BITS[esize]
-    count = (64 << q) // esize
-    if op:  # ins (element): imm4 holds the source index
-        src = lanes(ctx, ctx.vreg(rn), esize, 16)[imm4 >> (esize.bit_length() - 4)]
-        _insert(ctx, rd, esize, index, src)
-    elif imm4 == 0:  # dup (element)
-        src = lanes(ctx, ctx.vreg(rn), esize, 128 // esize)[index]
-        write(ctx, rd, [src] * count)
-    elif imm4 == 1:  # dup (general)
-        x = ctx.x(rn)
-        write(ctx, rd, [x if ty is I64 else b.trunc(x, ty)] * count)
-    elif imm4 == 3:  # ins (general)
-        x = ctx.x(rn)
-        _insert(ctx, rd, esize, index, x if ty is I64 else b.trunc(x, ty))
-    elif imm4 in (5, 7):  # smov, umov
-        src = lanes(ctx, ctx.vreg(rn), esize, 128 // esize)[index]
-        out = INT_BY_BITS[32 << q]
-        if src.ty is not out:
-            src = (b.sext if imm4 == 5 else b.zext)(src, out)
-        ctx.set_x(rd, src)
-    else:
-        ctx.undefined()
-
-
-def _insert(ctx: Ctx, rd: int, esize: int, index: int, value: Value) -> None:
-    b = ctx.b
-    shift = esize * index
-    keep = ~(((1 << esize) - 1) << shift) & I128.mask
-    old = b.and_(ctx.vreg(rd), Const(I128, keep))
-    b.put(VREG[rd], b.or_(old, b.shl(b.zext(value, I128), Const(I128, shift))))
-
-
-@encoding("01 0 11110000 xxxxx 0 0000 1 xxxxx xxxxx")
-def scalar_dup(ctx: Ctx, w: int) -> None:
-    """DUP (scalar, element), alias mov: one lane to the low bits of Vd."""
-    el = _element(field(w, 16, 5))
-    if el is None:
-        ctx.undefined()
-        return
-    esize, index = el
-    ctx.set_vreg(field(w, 0, 5), lanes(ctx, ctx.vreg(field(w, 5, 5)), esize, 128 // esize)[index])
-
-
-@encoding("0 x 101110 000 xxxxx 0 xxxx 0 xxxxx xxxxx")
-def ext(ctx: Ctx, w: int) -> None:
-    b = ctx.b
-    q, imm4 = field(w, 30, 1), field(w, 11, 4)
-    if not q and imm4 > 7:
-        ctx.undefined()
-        return
-    nbytes = 8 << q
-    lo, hi = ctx.vreg(field(w, 5, 5)), ctx.vreg(field(w, 16, 5))
-    if not q:
-        lo, hi = b.and_(lo, Const(I128, I64.mask)), b.and_(hi, Const(I128, I64.mask))
-    both = b.or_(b.lshr(lo, Const(I128, 8 * imm4)), b.shl(hi, Const(I128, 8 * (nbytes - imm4))))
-    ctx.set_vreg(field(w, 0, 5), _low_half(ctx, both, q))
-
-
-@encoding("0 x 001110 xx 0 xxxxx 0 xxx 10 xxxxx xxxxx")
-def permute(ctx: Ctx, w: int) -> None:
-    """UZP1/2, TRN1/2, ZIP1/2."""
-    q, size, opcode = field(w, 30, 1), field(w, 22, 2), field(w, 12, 3)
-    esize = 8 << size
-    if opcode in (0, 4) or (esize == 64 and not q):
-        ctx.undefined()
-        return
-    xs, ys = read(ctx, field(w, 5, 5), esize, q), read(ctx, field(w, 16, 5), esize, q)
-    n, part = len(xs), opcode >> 2
-    kind = opcode & 3
-    if kind == 1:  # uzp
-        both = xs + ys
-        out = [both[2 * i + part] for i in range(n)]
-    elif kind == 2:  # trn
-        out = [(xs if i % 2 == 0 else ys)[i - i % 2 + part] for i in range(n)]
-    else:  # zip
-        base = part * n // 2
-        out = [(xs if i % 2 == 0 else ys)[base + i // 2] for i in range(n)]
-    write(ctx, field(w, 0, 5), out)
-
-
-# -- modified immediates ----------------------------------------------------------------------------------
-
-def expand_imm(op: int, cmode: int, imm8: int) -> int:
-    """AdvSIMDExpandImm: the 64-bit pattern (repeated to 128 bits by the caller)."""
-    kind = cmode >> 1
-    if kind < 4:
-        return _rep(imm8 << (8 * kind), 32)
-    if kind < 6:
-        return _rep(imm8 << (8 * (kind & 1)), 16)
-    if kind == 6:
-        ones = 8 * (1 + (cmode & 1))
-        return _rep((imm8 << ones) | ((1 << ones) - 1), 32)
-    if cmode == 14:
-        return sum(0xFF << (8 * i) for i in range(8) if imm8 >> i & 1) if op else _rep(imm8, 8)
-    return expand_fp_imm(imm8, F64) if op else _rep(expand_fp_imm(imm8, F32), 32)
-
-
-def _rep(v: int, bits: int) -> int:
-    return sum(v << i for i in range(0, 64, bits))
-
-
-@encoding("0 x x 0111100000 xxx xxxx x 1 xxxxx xxxxx")
-def modified_imm(ctx: Ctx, w: int) -> None:
-    """MOVI, MVNI, ORR, BIC (vector, immediate) and FMOV (vector, immediate)."""
-    b = ctx.b
-    q, op, cmode, o2 = field(w, 30, 1), field(w, 29, 1), field(w, 12, 4), field(w, 11, 1)
-    imm8 = field(w, 16, 3) << 5 | field(w, 5, 5)
-    rd = field(w, 0, 5)
-    if o2 or (cmode == 15 and op and not q):
-        ctx.undefined()
-        return
-    imm64 = expand_imm(op, cmode, imm8)
-    imm = Const(I128, imm64 | (imm64 << 64 if q else 0))
-    if cmode < 12 and cmode & 1:  # orr / bic
-        r = b.or_(ctx.vreg(rd), imm) if not op else b.and_(ctx.vreg(rd), b.xor(imm, Const(I128, I128.mask)))
-        ctx.set_vreg(rd, _low_half(ctx, r, q))
-    elif op and cmode < 14:  # mvni
-        ctx.set_vreg(rd, _low_half(ctx, b.xor(imm, Const(I128, I128.mask)), q))
-    else:
-        ctx.set_vreg(rd, imm)
-
-
 # -- shifts by immediate ------------------------------------------------------------------------------------
 
 @encoding("0 x x 011110 xxxx xxx xxxxx 1 xxxxx xxxxx")
@@ -561,7 +346,7 @@ def _shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
     conversions SCVTF, UCVTF, FCVTZS, FCVTZU (vector and scalar)."""
     b = ctx.b
     u, immh, opcode = field(w, 29, 1), field(w, 19, 4), field(w, 11, 5)
-    if immh == 0:  # modified immediate space, registered separately
+    if immh == 0:  # the modified immediates (simd_move) match these words first
         ctx.undefined()
         return
     esize = 8 << (immh.bit_length() - 1)
@@ -575,14 +360,14 @@ def _shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
         return
     if opcode == 0b10100 and esize < 64 and not scalar:  # sshll, ushll
         wide = INT_BY_BITS[2 * esize]
-        xs = lanes(ctx, _source_half(ctx, rn, q), esize, 64 // esize)
+        xs = lanes(ctx, source_half(ctx, rn, q), esize, 64 // esize)
         write(ctx, rd, [b.shl((b.zext if u else b.sext)(x, wide), Const(wide, left)) for x in xs])
         return
     if opcode == 0b10000 and not u and esize < 64 and not scalar:  # shrn
         wide = INT_BY_BITS[2 * esize]
         xs = read(ctx, rn, 2 * esize, 1)
         r = 4 * esize - immhb
-        _narrow(ctx, q, rd, [b.trunc(b.lshr(x, Const(wide, r)), ty) for x in xs])
+        narrow(ctx, q, rd, [b.trunc(b.lshr(x, Const(wide, r)), ty) for x in xs])
         return
     if (esize == 64 and q == 0) or (scalar and esize != 64):
         ctx.undefined()
@@ -663,32 +448,12 @@ def three_different(ctx: Ctx, w: int) -> None:
     ext = b.zext if u else b.sext
 
     def narrow(reg: int) -> list[Value]:
-        return [ext(x, wide) for x in lanes(ctx, _source_half(ctx, reg, q), esize, count)]
+        return [ext(x, wide) for x in lanes(ctx, source_half(ctx, reg, q), esize, count)]
 
     xs = read(ctx, rn, 2 * esize, 1) if wide_first else narrow(rn)
     out = [combine(ctx, x, y) for x, y in zip(xs, narrow(rm))]
     if accumulate:
         out = [b.binop(accumulate, d, r) for d, r in zip(read(ctx, rd, 2 * esize, 1), out)]
-    write(ctx, rd, out)
-
-
-@encoding("0 x 001110 000 xxxxx 0 xx x 00 xxxxx xxxxx")
-def table_lookup(ctx: Ctx, w: int) -> None:
-    """TBL (out-of-range indices give 0) and TBX (they leave the destination byte) over 1-4 registers."""
-    b = ctx.b
-    q, length, tbx = field(w, 30, 1), field(w, 13, 2) + 1, field(w, 12, 1)
-    rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
-    tables = [ctx.vreg((rn + i) % 32) for i in range(length)]
-    old = read(ctx, rd, 8, q)
-    out = []
-    for i, idx in enumerate(read(ctx, rm, 8, q)):
-        wide = b.zext(idx, I128)
-        lane = old[i] if tbx else Const(I8, 0)
-        for t, table in enumerate(tables):
-            hit = b.cmp("eq", b.lshr(idx, Const(I8, 4)), Const(I8, t))
-            byte = b.trunc(b.lshr(table, b.shl(b.and_(wide, Const(I128, 15)), Const(I128, 3))), I8)
-            lane = b.select(hit, byte, lane)
-        out.append(lane)
     write(ctx, rd, out)
 
 
@@ -735,7 +500,7 @@ def by_element(ctx: Ctx, w: int) -> None:
 
 
 @encoding("01 x 11110 xx 11000 xxxxx 10 xxxxx xxxxx")
-def scalar_pairwise(ctx: Ctx, w: int) -> None:
+def scalarpairwise(ctx: Ctx, w: int) -> None:
     """ADDP (scalar) and FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP (scalar)."""
     b = ctx.b
     u, size, opcode = field(w, 29, 1), field(w, 22, 2), field(w, 12, 5)
@@ -758,101 +523,3 @@ def scalar_pairwise(ctx: Ctx, w: int) -> None:
     ctx.set_vreg(rd, fn(x, y))
 
 
-# -- structure loads and stores ------------------------------------------------------------------------------
-
-# opcode of the multiple-structures form -> (registers, elements per structure)
-MULTIPLE = {0b0111: (1, 1), 0b1010: (2, 1), 0b0110: (3, 1), 0b0010: (4, 1),
-            0b1000: (2, 2), 0b0100: (3, 3), 0b0000: (4, 4)}
-
-
-def _post_index(ctx: Ctx, w: int, base: Value, total: int) -> None:
-    if not field(w, 23, 1):
-        return
-    rm = field(w, 16, 5)
-    step = Const(I64, total) if rm == 31 else ctx.x(rm)
-    ctx.set_xsp(field(w, 5, 5), ctx.b.add(base, step))
-
-
-@encoding("0 x 0011000 x 000000 xxxx xx xxxxx xxxxx", "0 x 0011001 x 0 xxxxx xxxx xx xxxxx xxxxx")
-def multiple_structures(ctx: Ctx, w: int) -> None:
-    """LD1-LD4 and ST1-ST4 (multiple structures), with optional post-index."""
-    b = ctx.b
-    q, is_load, opcode, size = field(w, 30, 1), field(w, 22, 1), field(w, 12, 4), field(w, 10, 2)
-    entry = MULTIPLE.get(opcode)
-    if entry is None or (size == 3 and not q and entry[1] > 1):
-        ctx.undefined()
-        return
-    nregs, per = entry
-    esize = 8 << size
-    count = (64 << q) // esize
-    base = ctx.xsp(field(w, 5, 5))
-    rt = field(w, 0, 5)
-    regs = [(rt + i) % 32 for i in range(nregs)]
-    ty = INT_BY_BITS[esize]
-    ebytes = esize // 8
-
-    def addr_of(r: int, e: int) -> Value:
-        g, k = divmod(r, per)  # register group g, element k of each structure
-        offset = g * count * per * ebytes + (e * per + k) * ebytes
-        return b.add(base, Const(I64, offset))
-
-    if is_load:
-        values = {r: [b.load(ty, addr_of(i, e)) for e in range(count)] for i, r in enumerate(regs)}
-        for r, vals in values.items():
-            write(ctx, r, vals)
-    else:
-        for i, r in enumerate(regs):
-            for e, v in enumerate(read(ctx, r, esize, q)):
-                b.store(addr_of(i, e), v)
-    _post_index(ctx, w, base, nregs * count * ebytes)
-
-
-@encoding("0 x 0011010 x x 00000 xxx x xx xxxxx xxxxx", "0 x 0011011 x x xxxxx xxx x xx xxxxx xxxxx")
-def single_structure(ctx: Ctx, w: int) -> None:
-    """LD1-LD4/ST1-ST4 of one lane and LD1R-LD4R (replicate), with optional post-index."""
-    b = ctx.b
-    q, is_load, r_, opcode, s, size = (field(w, 30, 1), field(w, 22, 1), field(w, 21, 1), field(w, 13, 3),
-                                       field(w, 12, 1), field(w, 10, 2))
-    nregs = (opcode & 1) << 1 | r_
-    nregs += 1
-    scale = opcode >> 1
-    base = ctx.xsp(field(w, 5, 5))
-    rt = field(w, 0, 5)
-    if scale == 3:  # replicate
-        if not is_load or s:
-            ctx.undefined()
-            return
-        esize = 8 << size
-        ty = INT_BY_BITS[esize]
-        count = (64 << q) // esize
-        values = [b.load(ty, b.add(base, Const(I64, i * esize // 8))) for i in range(nregs)]
-        for i, v in enumerate(values):  # every load before any register write
-            write(ctx, (rt + i) % 32, [v] * count)
-        _post_index(ctx, w, base, nregs * esize // 8)
-        return
-    index_bits = q << 3 | s << 2 | size
-    if scale == 0:
-        esize, index = 8, index_bits
-    elif scale == 1 and not size & 1:
-        esize, index = 16, index_bits >> 1
-    elif scale == 2 and size == 0:
-        esize, index = 32, index_bits >> 2
-    elif scale == 2 and size == 1 and not s:
-        esize, index = 64, index_bits >> 3
-    else:
-        ctx.undefined()
-        return
-    ty = INT_BY_BITS[esize]
-    addrs = [b.add(base, Const(I64, i * esize // 8)) for i in range(nregs)]
-    regs = [(rt + i) % 32 for i in range(nregs)]
-    if is_load:
-        values = [b.load(ty, addr) for addr in addrs]  # every load before any register write
-        for r, v in zip(regs, values):
-            _insert(ctx, r, esize, index, v)
-    else:
-        for r, addr in zip(regs, addrs):
-            b.store(addr, lanes(ctx, ctx.vreg(r), esize, 128 // esize)[index])
-    _post_index(ctx, w, base, nregs * esize // 8)
-
-
-__all__ = ["load", "store", "I1", "I16", "I32", "Callable"]
