@@ -1,8 +1,7 @@
 """The AArch64 (A64) frontend: an encoding table decodes, per-family semantic functions lift to IR."""
 from __future__ import annotations
 
-from dbt.frontend import Fetch, Frontend, LinuxABI
-from dbt.ir.block import Block
+from dbt.frontend import Frontend, LinuxABI
 from dbt.linux.syscall_numbers import GENERIC
 
 from . import semantics  # noqa: F401  (registers every semantic function)
@@ -18,7 +17,9 @@ HWCAP = HWCAP_FP | HWCAP_ASIMD | HWCAP_ATOMICS
 OPEN_FLAGS = {"O_DIRECTORY": 0o40000, "O_NOFOLLOW": 0o100000, "O_DIRECT": 0o200000, "O_LARGEFILE": 0o400000}
 
 
-class AArch64(Frontend):
+class AArch64(Lifter, Frontend):
+    """The A64 instruction set of AArch64 user programs (the Lifter supplies lift_block and disassemble)."""
+
     name = "aarch64"
     elf_machine = 183  # EM_AARCH64
     regfile = REGISTERS
@@ -37,15 +38,6 @@ class AArch64(Frontend):
         sigaction_restorer=True,
         open_flags=OPEN_FLAGS,
     )
-
-    def __init__(self) -> None:
-        self._lifter = Lifter()
-
-    def lift_block(self, fetch: Fetch, pc: int, max_insns: int = 64) -> Block:
-        return self._lifter.lift_block(fetch, pc, max_insns)
-
-    def disassemble(self, code: bytes, addr: int) -> list[tuple[int, int, str]]:
-        return self._lifter.disassemble(code, addr)
 
 
 FRONTEND = AArch64()

@@ -206,6 +206,7 @@ class Lifter:
         self._decoded: dict[int, LiftFn | None] = {}
 
     def disassemble(self, code: bytes, addr: int) -> list[tuple[int, int, str]]:
+        """(address, size, assembly text) for each instruction Capstone can decode in code."""
         return [(a, s, f"{m} {o}".strip()) for a, s, m, o in self.cs.disasm_lite(code, addr)]
 
     def text(self, raw: bytes, pc: int) -> str:
@@ -224,6 +225,7 @@ class Lifter:
         return fn
 
     def lift_block(self, fetch: Fetch, pc: int, max_insns: int = 64) -> Block:
+        """IR for the basic block at pc: at most max_insns instructions, ending in an explicit exit."""
         if pc & 3:
             raise GuestFault(pc, Access.EXEC, 4)
         block = Block("aarch64", pc)
