@@ -11,9 +11,12 @@ flushed in every case.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from ..engine import TIERS
+
+STATUS_INTERRUPTED = 130
 
 
 def register(sub) -> None:
@@ -66,13 +69,19 @@ def cmd_vm(args: argparse.Namespace) -> int:
         return 2
     if spec.console:
         machine.start_console_input()
+    def interrupt(signum, frame) -> None:
+        if machine.stop_request is not None:  # a second Ctrl-C: stop wherever it is
+            raise KeyboardInterrupt
+        machine.request_stop(STATUS_INTERRUPTED, "interrupted")
+
+    previous = signal.signal(signal.SIGINT, interrupt)
     try:
         status = machine.run(args.max_insns)
     except KeyboardInterrupt:
-        print("dbt vm: interrupted", file=sys.stderr)
-        status = 130
+        status, machine.stop_reason = STATUS_INTERRUPTED, "interrupted"
     finally:
+        signal.signal(signal.SIGINT, previous)
         machine.close()
-    if status == STATUS_STOPPED or args.max_insns is not None and status == 124:
+    if status in (STATUS_STOPPED, STATUS_INTERRUPTED) or args.max_insns is not None and status == 124:
         print(f"dbt vm: {machine.stop_reason}", file=sys.stderr)
     return status

@@ -79,6 +79,7 @@ class Machine:
         self.slice = slice_insns
         self.stop_reason = ""
         self.waiting = [False] * harts   # harts sitting in wfi
+        self.stop_request: tuple[int, str] | None = None  # (status, reason) asked for by request_stop
         self.exit_handlers: dict[ExitKind, Callable[[Hart, Exit], None]] = {
             ExitKind.PRIV: self._on_priv, ExitKind.FAULT: self._on_fault, ExitKind.UNDEF: self._on_undef,
             ExitKind.SYSCALL: self._on_priv, ExitKind.BREAK: self._on_priv, ExitKind.HALT: self._on_priv,
@@ -195,6 +196,11 @@ class Machine:
         """SBI set_timer: STIP rises when mtime reaches `when` (and is cleared until then)."""
         self.stimecmp[hart] = when
 
+    def request_stop(self, status: int, reason: str) -> None:
+        """End run() at the next slice boundary with this status (safe from signal handlers and threads)."""
+        self.stop_request = (status, reason)
+        self.wake.set()
+
     def post(self, event: Callable[[], None]) -> None:
         """Run `event` on the monitor thread at the next block boundary (for backend threads)."""
         self.events.put(event)
@@ -306,6 +312,9 @@ class Machine:
             while True:
                 if not self.events.empty():
                     self._drain_events()
+                if self.stop_request is not None:
+                    status, self.stop_reason = self.stop_request
+                    return status
                 ran = False
                 for hart, engine in pairs:
                     if waiting[hart.hartid]:
