@@ -97,8 +97,14 @@ def build(name: str, isa: str = "riscv64", pie: bool = False) -> pathlib.Path:
         raise ValueError(f"sample {name!r} only builds for {', '.join(sorted(ONLY_ISAS[name]))}")
 
     out = output_path(name, isa, pie)
+    return build_cached(out, _stamp(name, isa, pie), lambda tmp: compile_command(name, isa, pie, tmp),
+                        f"{name} for {isa}")
+
+
+def build_cached(out: pathlib.Path, stamp: str, command, what: str) -> pathlib.Path:
+    """Run command(tmp_path) to build `out` unless its stamp file already records `stamp`; builds of one
+    output are serialised with a lock file and land in place with a rename."""
     stamp_file = out.with_name(out.name + ".stamp")
-    stamp = _stamp(name, isa, pie)
 
     def up_to_date() -> bool:
         try:
@@ -116,10 +122,9 @@ def build(name: str, isa: str = "riscv64", pie: bool = False) -> pathlib.Path:
         fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
         os.close(fd)
         try:
-            proc = subprocess.run(compile_command(name, isa, pie, pathlib.Path(tmp)),
-                                  capture_output=True, text=True)
+            proc = subprocess.run(command(pathlib.Path(tmp)), capture_output=True, text=True)
             if proc.returncode != 0:
-                raise BuildError(f"building {name} for {isa} failed "
+                raise BuildError(f"building {what} failed "
                                  f"(exit {proc.returncode}):\n{proc.stderr}")
             os.chmod(tmp, 0o755)
             os.replace(tmp, out)
