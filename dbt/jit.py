@@ -17,7 +17,8 @@ import os
 from dataclasses import dataclass, field
 
 from backends.llvm.compiler import Compiler
-from backends.llvm.dispatch import EMPTY_TAG, JCACHE_ENTRIES, JCACHE_WORDS, dispatcher_text
+from backends.llvm.dispatch import dispatcher_text
+from backends.llvm.jcache import EMPTY_TAG, JCACHE_ENTRIES, JCACHE_WORDS
 from backends.llvm.lower import LoweringError, Region, lower_region, module_text
 
 from .codecache import CachedModule, CachedRegion, CodeCache, digest

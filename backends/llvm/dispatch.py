@@ -3,10 +3,8 @@ next through a direct-mapped jump cache, so hot code never passes through Python
 
     i32 @dbt_dispatch(ptr %state, ptr %mem, ptr %perm, ptr %jcache)
 
-Each jump-cache entry is {i64 guest pc, ptr function, i64 count}; the slot of pc is
-(pc >> 1) & (entries - 1). The count says how often the dispatcher entered code there: a region
-entered very often is a hot transition the JIT can remove by compiling a larger region.
-The loop returns to Python with the ExitKind of a region that did not just continue (system call,
+The jump cache is described in jcache.py; regions also use it to go straight to the next region, so
+the loop here runs when one has no successor in the cache yet. The loop returns to Python with the ExitKind of a region that did not just continue (system call,
 slow instruction, budget, ...) or with MISS when the next pc has no entry. It switches the MXCSR to
 round-to-nearest with clear flags on entry and folds the flags into state.fflags on the way out.
 """
@@ -17,10 +15,7 @@ from dbt.state import FFLAGS, FRM, PC
 
 from .lower import _MXCSR_TO_IR
 
-JCACHE_BITS = 14
-JCACHE_ENTRIES = 1 << JCACHE_BITS
-JCACHE_WORDS = 3  # 64-bit words per entry: guest pc, function, entry count
-EMPTY_TAG = (1 << 64) - 1
+from .jcache import JCACHE_ENTRIES, JCACHE_WORDS, REGION_ARGS
 GUEST_MXCSR = 0x1F80  # all exceptions masked, round to nearest, flags clear, no FTZ/DAZ
 
 
@@ -68,7 +63,7 @@ run:
   %c = load i64, ptr %cp
   %c1 = add i64 %c, 1
   store i64 %c1, ptr %cp
-  %r = call i32 %fn(ptr %state, ptr %mem, ptr %perm)
+  %r = call i32 %fn({REGION_ARGS})
   %next = icmp eq i32 %r, 0
   br i1 %next, label %loop, label %out
 out:

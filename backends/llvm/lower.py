@@ -28,6 +28,8 @@ from dbt.ir.ops import DYN, RNE, RTZ, RDN, RUP, RMM, FLAG_NV, FLAG_NX
 from dbt.ir.types import F32, F64, I1, I8, I16, I32, I64, I128, Ty
 from dbt.state import FFLAGS, FRM, ICOUNT, ILIMIT, PC, EXIT_ARG
 
+from .jcache import enter_next
+
 LLTYPE = {I1: "i1", I8: "i8", I16: "i16", I32: "i32", I64: "i64", I128: "i128", F32: "float", F64: "double"}
 FSUF = {F32: "f32", F64: "f64"}
 CANON_NAN = {F32: 0x7FC00000, F64: 0x7FF8000000000000}
@@ -263,7 +265,7 @@ class _Fn:
         self.lines += body
         self.epilogue()
         head = (f"define i32 @{region.name}(ptr noalias nocapture writable dereferenceable({self.state_size}) "
-                f"%state, ptr noalias %mem, ptr noalias nocapture readonly %perm) #0 {{")
+                f"%state, ptr noalias %mem, ptr noalias nocapture readonly %perm, ptr noalias %jc) #0 {{")
         return "\n".join([head, *self.lines, "}"])
 
     def prologue(self) -> None:
@@ -305,7 +307,7 @@ class _Fn:
         # Exits from a loop share one block per loop that stores its registers back; the exit's own
         # kind, pc and count reach it through phis (a store sequence per exit would bloat the code).
         shared: dict[int, list] = {}
-        for stub, kind, pc, ic, regs in self.exit_edges:
+        for n, (stub, kind, pc, ic, regs) in enumerate(self.exit_edges):
             self.label(stub)
             if regs:
                 shared.setdefault(regs[0][0], []).append((stub, kind, pc, ic))
@@ -313,7 +315,10 @@ class _Fn:
                 continue
             self.emit(f"store i64 {pc}, ptr %pcp")
             self.emit(f"store i64 {ic}, ptr %icp")
-            self.emit(f"ret i32 {kind}")
+            if kind == str(int(ExitKind.NEXT)):  # straight on to the next region
+                self.lines += enter_next(pc, n)
+            else:
+                self.emit(f"ret i32 {kind}")
         for loop, edges in shared.items():
             self.label(f"loopexit{loop}")
             for k, (field, ty) in enumerate((("kind", "i32"), ("pc", "i64"), ("ic", "i64"))):
@@ -322,7 +327,12 @@ class _Fn:
             self.store_back(self.written[loop])
             self.emit(f"store i64 %le{loop}_pc, ptr %pcp")
             self.emit(f"store i64 %le{loop}_ic, ptr %icp")
+            self.emit(f"%le{loop}_next = icmp eq i32 %le{loop}_kind, {int(ExitKind.NEXT)}")
+            self.emit(f"br i1 %le{loop}_next, label %lenext{loop}, label %leret{loop}")
+            self.label(f"leret{loop}")
             self.emit(f"ret i32 %le{loop}_kind")
+            self.label(f"lenext{loop}")
+            self.lines += enter_next(f"%le{loop}_pc", len(self.exit_edges) + loop)
 
     def store_back(self, regs: list) -> None:
         """Store loop-promoted registers to the CPU state (the allocas of the loop they belong to)."""
