@@ -7,6 +7,7 @@ import os
 import queue
 import sys
 import threading
+from time import perf_counter
 from typing import BinaryIO, Callable
 
 from frontends.riscv64.sysmode import FRONTEND
@@ -29,6 +30,7 @@ RAM_BASE = 0x80000000
 DEFAULT_RAM = 128 << 20
 VIRTIO_BASE, VIRTIO_STRIDE, VIRTIO_SLOTS, VIRTIO_FIRST_IRQ = 0x10001000, 0x1000, 8, 1
 SLICE = 20_000           # guest instructions between interrupt checks
+MIN_SLICE = 200          # the shortest slice run to meet a timer deadline
 MAX_IDLE = 0.05          # seconds a wfi sleeps before looking again
 STATUS_BUDGET = 124      # the instruction budget ran out
 STATUS_STOPPED = 125     # the guest could not go on (fault with no handler, trap loop, dead wfi)
@@ -77,6 +79,7 @@ class Machine:
         self.image: Image | None = None
         self.dtb_address = 0
         self.slice = slice_insns
+        self.insns_per_tick = 1.0  # measured guest speed, for slices that end at timer deadlines
         self.stop_reason = ""
         self.waiting = [False] * harts   # harts sitting in wfi
         self.stop_request: tuple[int, str] | None = None  # (status, reason) asked for by request_stop
@@ -195,6 +198,24 @@ class Machine:
     def set_supervisor_timer(self, hart: int, when: int) -> None:
         """SBI set_timer: STIP rises when mtime reaches `when` (and is cleared until then)."""
         self.stimecmp[hart] = when
+
+    def _slice_for(self, hart: Hart) -> int:
+        """Guest instructions to run before the next interrupt check: a whole slice, or fewer when an
+        enabled timer of the hart fires sooner (at the instruction rate measured so far)."""
+        mie, i = hart.mie, hart.hartid
+        deadline = min(self.clint.mtimecmp[i] if mie >> MTI & 1 else NEVER,
+                       self.stimecmp[i] if mie >> STI & 1 else NEVER)
+        if deadline == NEVER:
+            return self.slice
+        ticks = deadline - self.clint.mtime()
+        if ticks <= 0:  # already pending: taken at this check if it can be
+            return self.slice
+        return max(MIN_SLICE, min(self.slice, int(ticks * self.insns_per_tick)))
+
+    def _measure(self, insns: int, seconds: float) -> None:
+        if insns > MIN_SLICE and seconds > 0:
+            rate = insns / (seconds * self.clint.hz)
+            self.insns_per_tick += (rate - self.insns_per_tick) * 0.3
 
     def request_stop(self, status: int, reason: str) -> None:
         """End run() at the next slice boundary with this status (safe from signal handlers and threads)."""
@@ -324,13 +345,15 @@ class Machine:
                     irq = hart.pending_interrupt()
                     if irq is not None:
                         hart.trap(irq, 0, interrupt=True)
-                    budget = self.slice
+                    budget = self._slice_for(hart)
                     if limit is not None:
                         budget = min(budget, limit - self.icount)
                         if budget <= 0:
                             self.stop_reason = f"instruction budget of {max_insns} used up at pc {hart.state.pc:#x}"
                             return STATUS_BUDGET
+                    t0, i0 = perf_counter(), engine.state.icount
                     ex = engine.run(budget)
+                    self._measure(engine.state.icount - i0, perf_counter() - t0)
                     ran = True
                     handler = handlers.get(ex.kind)
                     if handler is not None:
