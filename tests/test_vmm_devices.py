@@ -527,3 +527,25 @@ def test_net_frames_both_ways_and_bad_chains():
     drv.desc(1, BUF + 0x2000, 16, WRITE, q=1)  # writable buffer in the transmit queue
     drv.offer(1, q=1)
     assert drv.r(0x070) & NEEDS_RESET
+
+
+@pytest.mark.parametrize("insn,size,cause,tval_is_pc", [
+    (0x00100073, 4, 3, True),     # ebreak
+    (0x9002, 2, 3, True),         # c.ebreak
+    (0x00000073, 4, 11, False),   # ecall from M-mode
+    (0x10200073, 4, 1, False),    # sret in M-mode: back to U-mode at sepc = 0, where fetching faults
+])
+def test_breakpoints_and_ecall_in_m_mode(insn, size, cause, tval_is_pc):
+    handler = RAM_BASE + 0x400
+    setup = [*li(5, handler), csrw(0x305, 5)]
+    at = RAM_BASE + 4 * len(setup)
+    m = snippet(setup)
+    m.write(at, struct.pack("<I" if size == 4 else "<H", insn))
+    m.write(handler, asm.to_bytes(SELF_LOOP))
+    assert m.run(100) == STATUS_BUDGET
+    h = m.hart
+    if insn == 0x10200073:  # sret from M-mode: to U-mode at sepc (0), where fetching faults
+        assert (h.mcause, h.mepc, h.mtval, h.mstatus >> 11 & 3) == (1, 0, 0, 0)
+        return
+    assert (h.mcause, h.mepc, h.mtval) == (cause, at, at if tval_is_pc else 0)
+    assert m.state.pc == handler and h.mode == 3
