@@ -108,6 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
+    from .exits import GuestFault
     from .inspect import STAGES, translate_file
     try:
         stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
@@ -117,7 +118,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
             return 2
         sys.stdout.write(translate_file(args.program, at=args.at, isa=args.isa, base=args.base,
                                         blocks=args.blocks, stages=stages, region=args.region))
-    except (OSError, ValueError, KeyError) as e:
+    except GuestFault as e:
+        print(f"dbt: {args.program}: no executable guest code at {e.addr:#x}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"dbt: {args.program}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError) as e:
         print(f"dbt: {e}", file=sys.stderr)
         return 1
     return 0

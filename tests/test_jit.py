@@ -85,19 +85,43 @@ def test_damaged_cache_file_is_ignored_and_rebuilt(damage, tmp_path):
 
 
 def test_cache_info_and_clear(tmp_path):
-    import subprocess
-    import sys
     binary = samples.build("hello", "riscv64")
     cache = ["--cache-dir", str(tmp_path / "cache")]
     run_dbt(binary, ["1"], tier="jit", options=cache)
-    launcher = "import sys; sys.path.insert(0, sys.argv.pop(1)); from dbt.cli import main; main()"
-    root = str(Path(__file__).resolve().parent.parent)
-
-    def dbt(*args):
-        return subprocess.run([sys.executable, "-c", launcher, root, *args], capture_output=True, text=True)
-
+    dbt = _dbt_cli
     info = dbt("cache", "info", *cache)
     assert info.returncode == 0 and "files: 1," in info.stdout and "regions" in info.stdout
     cleared = dbt("cache", "clear", *cache)
     assert cleared.returncode == 0 and cleared.stdout.startswith("removed 1 file from ")
     assert "files: 0," in dbt("cache", "info", *cache).stdout
+
+
+def _dbt_cli(*args):
+    import subprocess
+    import sys
+    launcher = "import sys; sys.path.insert(0, sys.argv.pop(1)); from dbt.cli import main; main()"
+    root = str(Path(__file__).resolve().parent.parent)
+    return subprocess.run([sys.executable, "-c", launcher, root, *args], capture_output=True, text=True)
+
+
+def test_translate_shows_every_stage_of_a_region():
+    binary = str(samples.build("fib", "riscv64"))
+    r = _dbt_cli("translate", binary, "--region", "--stages", "asm,ir,llvm,opt,host")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for header in ("-- guest assembly", "-- IR", "-- LLVM IR (region of", "-- LLVM IR, optimized",
+                   "-- host assembly (x86-64)"):
+        assert header in out, header
+    assert out.index("-- IR") < out.index("-- LLVM IR (region of") < out.index("-- host assembly")
+    assert "define i32 @region_" in out and "ret i32" in out
+
+
+def test_translate_reports_bad_input():
+    binary = str(samples.build("fib", "riscv64"))
+    r = _dbt_cli("translate", binary, "--at", "0x10")
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == f"dbt: {binary}: no executable guest code at 0x10\n"
+    r = _dbt_cli("translate", binary, "--stages", "ir,bogus")
+    assert r.returncode == 2 and r.stderr.startswith("dbt: unknown stage 'bogus' (choose from asm, ir,")
+    r = _dbt_cli("translate", "/nonexistent/prog")
+    assert r.returncode == 1 and r.stderr == "dbt: /nonexistent/prog: No such file or directory\n"
