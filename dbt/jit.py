@@ -4,9 +4,11 @@ persistent code cache for the next run.
 
 Two levels: a region is first compiled quickly (no optimizer, fast instruction selection); native code
 then runs in slices of SLICE guest instructions, and between slices the JIT looks at where execution
-stopped (a sample of where time goes) and at how often the dispatcher entered each region. Regions
-sampled repeatedly are compiled again with LLVM's optimizer; entry points the dispatcher crosses very
-often (a loop split across regions, a hot call) get a region of their own holding the whole loop.
+stopped (a sample of where time goes) and at how often each entry point was entered from elsewhere.
+The native time charged to a region by these samples, kept across runs in the code cache, decides
+when it is worth LLVM's optimizer; entry points crossed very often (a loop split across regions, a hot
+call) get a region of their own holding the whole loop. Before the code cache is written, what ran
+only on the interpreter is compiled too, so the next run starts in native code.
 
 ISA-neutral: it sees only IR blocks, guest memory and the runtime's buffers.
 """
