@@ -194,6 +194,34 @@ SIMD_INT = Family("simd_int", [
 ])
 
 
+def _edge_lanes(rng) -> dict:
+    """v0-v2 with lanes at the boundaries (0, 1, -1, MIN, MAX) of a random lane width, or random bits."""
+    def one() -> int:
+        if rng.random() < 0.3:
+            return rng.getrandbits(128)
+        bits = rng.choice((8, 16, 32, 64))
+        edges = (0, 1, (1 << bits) - 1, 1 << (bits - 1), (1 << (bits - 1)) - 1, (1 << (bits - 1)) + 1)
+        return sum(rng.choice(edges) << (bits * i) for i in range(128 // bits))
+    return {f"v:{r}": one() for r in (0, 1, 2)}
+
+
+SATURATING = Family("saturating", [
+    "shadd v0.16b, v1.16b, v2.16b", "uhadd v0.8h, v1.8h, v2.8h", "srhadd v0.4s, v1.4s, v2.4s",
+    "urhadd v0.16b, v1.16b, v2.16b", "shsub v0.8h, v1.8h, v2.8h", "uhsub v0.4s, v1.4s, v2.4s",
+    "sqadd v0.16b, v1.16b, v2.16b", "uqadd v0.8h, v1.8h, v2.8h", "sqsub v0.4s, v1.4s, v2.4s",
+    "uqsub v0.2d, v1.2d, v2.2d", "sqadd v0.2d, v1.2d, v2.2d", "uqadd b0, b1, b2", "sqsub d0, d1, d2",
+    "uqsub h0, h1, h2", "sabd v0.8h, v1.8h, v2.8h", "uabd v0.16b, v1.16b, v2.16b", "saba v0.4s, v1.4s, v2.4s",
+    "uaba v0.8b, v1.8b, v2.8b", "mla v0.4s, v1.4s, v2.4s", "mls v0.16b, v1.16b, v2.16b",
+    "sqxtn v0.8b, v1.8h", "uqxtn2 v0.8h, v1.4s", "sqxtun v0.2s, v1.2d", "sqxtn2 v0.4s, v1.2d",
+    "sqabs v0.4s, v1.4s", "sqneg v0.16b, v1.16b", "sqabs v0.2d, v1.2d",
+    "srshr v0.4s, v1.4s, #3", "urshr v0.2d, v1.2d, #64", "ursra v0.8h, v1.8h, #16", "srsra v0.16b, v1.16b, #1",
+    "rshrn v0.8b, v1.8h, #3", "sqshrn v0.4h, v1.4s, #7", "uqshrn2 v0.16b, v1.8h, #2",
+    "sqrshrn v0.2s, v1.2d, #31", "uqrshrn v0.4h, v1.4s, #16", "sqshrun v0.8b, v1.8h, #1",
+    "sqrshrun2 v0.8h, v1.4s, #9", "shrn v0.4h, v1.4s, #16",
+    "mov x3, #0x8000000; msr fpsr, x3; uqadd v0.16b, v1.16b, v2.16b; mrs x0, fpsr",
+], setup=_edge_lanes)
+
+
 def _table_indices(rng) -> dict:
     """Index vectors for tbl/tbx: mostly in range of up to four tables, some beyond."""
     return {f"v:{r}": int.from_bytes(bytes(rng.randint(0, 70) for _ in range(16)), "little") for r in (2, 3, 5)}
@@ -244,8 +272,8 @@ SYSTEM = Family("system", [
     "msr nzcv, x1; cset w0, hi",
 ])
 
-FAMILIES = [ALU, BITFIELD, MULDIV, CONDITIONAL, BRANCH, MEMORY, ATOMIC, FP, SIMD_INT, TABLE, SIMD_FP, SIMD_MEM,
-            SYSTEM]
+FAMILIES = [ALU, BITFIELD, MULDIV, CONDITIONAL, BRANCH, MEMORY, ATOMIC, FP, SIMD_INT, SATURATING, TABLE, SIMD_FP,
+            SIMD_MEM, SYSTEM]
 INTERP_STATES = 20
 JIT_STATES = 3
 

@@ -13,6 +13,8 @@ from dbt.ir.types import F32, F64, I8, I64, INT_BY_BITS, int_of
 
 from ..lifter import Ctx, encoding, field
 from .fp import fabs, fmax_min, fneg
+from .saturating import (absolute_difference, halving, rounding_shift_right, saturate, saturating,
+                         saturating_narrow, shift_right_narrow, widen)
 from .vector import (FLOAT_OF, SCALAR, lanes, low_half, mask_of, narrow, pairwise, read, read_float,
                      source_half, write)
 
@@ -59,7 +61,16 @@ INT_THREE_SAME: dict[tuple[int, int], Callable] = {
     (0, 0b10111): "pairwise-add",
     (0, 0b10100): ("pairwise", _minmax("sgt")), (1, 0b10100): ("pairwise", _minmax("ugt")),
     (0, 0b10101): ("pairwise", _minmax("slt")), (1, 0b10101): ("pairwise", _minmax("ult")),
+    (0, 0b10010): ("acc", lambda ctx, x, y: ctx.b.mul(x, y), "add"),
+    (1, 0b10010): ("acc", lambda ctx, x, y: ctx.b.mul(x, y), "sub"),
+    **{(u, op): fn for u in (0, 1) for op, fn in (
+        (0b00000, halving(u == 0, "add")), (0b00010, halving(u == 0, "add", rounding=True)),
+        (0b00100, halving(u == 0, "sub")), (0b00001, saturating(u == 0, "add")),
+        (0b00101, saturating(u == 0, "sub")), (0b01110, absolute_difference(u == 0)),
+        (0b01111, ("acc", absolute_difference(u == 0), "add")))},
 }
+# Saturating operations also have scalar forms of every element size.
+SCALAR_ANY_SIZE = {(u, op) for u in (0, 1) for op in (0b00001, 0b00101)}
 
 
 def _bitwise(ctx: Ctx, u: int, size: int, n: Value, m: Value, d: Value) -> Value:
@@ -100,13 +111,16 @@ def _three_same(ctx: Ctx, w: int, q: int | None) -> None:
         return
     fn = INT_THREE_SAME.get((u, opcode))
     esize = 8 << size
-    bad_scalar = q is SCALAR and (size != 3 or (u, opcode) not in SCALAR_THREE_SAME)
+    bad_scalar = q is SCALAR and (u, opcode) not in SCALAR_ANY_SIZE and (
+        size != 3 or (u, opcode) not in SCALAR_THREE_SAME)
     if fn is None or (esize == 64 and q == 0) or bad_scalar:
         ctx.undefined()
         return
     xs, ys = read(ctx, rn, esize, q), read(ctx, rm, esize, q)
     if fn == "pairwise-add":
         out = pairwise(ctx, xs, ys, lambda ctx, x, y: ctx.b.add(x, y))
+    elif isinstance(fn, tuple) and fn[0] == "acc":  # mla, mls, saba, uaba
+        out = [ctx.b.binop(fn[2], d, fn[1](ctx, x, y)) for x, y, d in zip(xs, ys, read(ctx, rd, esize, q))]
     elif isinstance(fn, tuple):
         out = pairwise(ctx, xs, ys, fn[1])
     else:
@@ -182,7 +196,15 @@ INT_TWO_MISC = {
     (0, 0b01010): _cmp_zero("slt"),
     (0, 0b01011): lambda ctx, x: ctx.b.select(ctx.b.cmp("slt", x, Const(x.ty, 0)), ctx.b.neg(x), x),
     (1, 0b01011): lambda ctx, x: ctx.b.neg(x),
+    (0, 0b00111): lambda ctx, x: saturate(ctx, _abs(ctx, widen(ctx, x, True)), x.ty.bits, True),
+    (1, 0b00111): lambda ctx, x: saturate(ctx, ctx.b.neg(widen(ctx, x, True)), x.ty.bits, True),
 }
+# (U, opcode) -> (signed input, signed output) of SQXTN, UQXTN, SQXTUN
+SATURATING_NARROW = {(0, 0b10100): (True, True), (1, 0b10100): (False, False), (1, 0b10010): (True, False)}
+
+
+def _abs(ctx: Ctx, x: Value) -> Value:
+    return ctx.b.select(ctx.b.cmp("slt", x, Const(x.ty, 0)), ctx.b.neg(x), x)
 
 
 def _fcmp_zero(cond: str, swap: bool = False):
@@ -268,6 +290,9 @@ def two_misc(ctx: Ctx, w: int) -> None:
         write(ctx, rd, [op(x) for x in xs])
     elif opcode == 0b10010 and not u:  # xtn, xtn2
         narrow(ctx, q, rd, [b.trunc(x, INT_BY_BITS[esize]) for x in read(ctx, rn, 2 * esize, 1)])
+    elif (u, opcode) in SATURATING_NARROW and size < 3:  # sqxtn, uqxtn, sqxtun (and the '2' forms)
+        fn = saturating_narrow(*SATURATING_NARROW[(u, opcode)])
+        narrow(ctx, q, rd, [fn(ctx, x) for x in read(ctx, rn, 2 * esize, 1)])
     elif opcode == 0b10011 and u:  # shll, shll2
         wide = INT_BY_BITS[2 * esize]
         xs = lanes(ctx, source_half(ctx, rn, q), esize, 64 // esize)
@@ -363,11 +388,10 @@ def _shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
         xs = lanes(ctx, source_half(ctx, rn, q), esize, 64 // esize)
         write(ctx, rd, [b.shl((b.zext if u else b.sext)(x, wide), Const(wide, left)) for x in xs])
         return
-    if opcode == 0b10000 and not u and esize < 64 and not scalar:  # shrn
-        wide = INT_BY_BITS[2 * esize]
+    if opcode in NARROWING_SHIFTS and esize < 64 and not scalar:  # shrn, rshrn, sq[r]shr[u]n, uq[r]shrn
+        signed_in, rounding, saturate_to = NARROWING_SHIFTS[opcode][u]
         xs = read(ctx, rn, 2 * esize, 1)
-        r = 4 * esize - immhb
-        narrow(ctx, q, rd, [b.trunc(b.lshr(x, Const(wide, r)), ty) for x in xs])
+        narrow(ctx, q, rd, [shift_right_narrow(ctx, x, right, signed_in, rounding, saturate_to) for x in xs])
         return
     if (esize == 64 and q == 0) or (scalar and esize != 64):
         ctx.undefined()
@@ -379,10 +403,17 @@ def _shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
             return b.ashr(x, Const(ty, esize - 1)) if not u else Const(ty, 0)
         return (b.lshr if u else b.ashr)(x, Const(ty, right))
 
+    def rshr(x):
+        return rounding_shift_right(ctx, x, right, not u)
+
     if opcode == 0b00000:
         out = [shr(x) for x in xs]
     elif opcode == 0b00010:
         out = [b.add(d, shr(x)) for x, d in zip(xs, read(ctx, rd, esize, q))]
+    elif opcode == 0b00100:
+        out = [rshr(x) for x in xs]
+    elif opcode == 0b00110:
+        out = [b.add(d, rshr(x)) for x, d in zip(xs, read(ctx, rd, esize, q))]
     elif opcode == 0b01010 and not u:
         out = [b.shl(x, Const(ty, left)) for x in xs]
     elif opcode == 0b01010:  # sli
@@ -395,6 +426,15 @@ def _shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
         ctx.undefined()
         return
     write(ctx, rd, out)
+
+
+# opcode -> per U: (signed input, rounding, saturate to signed / unsigned / None = truncate)
+NARROWING_SHIFTS = {
+    0b10000: ((False, False, None), (True, False, False)),    # shrn, sqshrun
+    0b10001: ((False, True, None), (True, True, False)),      # rshrn, sqrshrun
+    0b10010: ((True, False, True), (False, False, False)),    # sqshrn, uqshrn
+    0b10011: ((True, True, True), (False, True, False)),      # sqrshrn, uqrshrn
+}
 
 
 def _fixed_convert(ctx: Ctx, q: int | None, rd: int, rn: int, esize: int, fbits: int, to_float: bool,
