@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from unicorn_a64 import (DATA_BASE, Family, Pair, encode_atomic, encode_cas)  # noqa: E402
+from unicorn_a64 import (DATA_BASE, Family, Pair, encode_atomic, encode_cas, encode_casp)  # noqa: E402
 
 # LDSMAX/LDSMIN below 64 bits: Unicorn 2.1.4 (QEMU 5) compares them unsigned; test_signed_minmax_narrow
 # checks dbt against the architecture's values instead.
@@ -124,6 +124,8 @@ ATOMIC = Family("atomic", [
     f"ldr x0, [x1]; {encode_cas(3, 0, 0, 0, 1, 3)}", encode_cas(3, 1, 1, 0, 1, 3),
     f"ldr w0, [x1]; {encode_cas(2, 1, 0, 0, 1, 3)}", encode_cas(0, 0, 1, 0, 1, 3),
     f"ldrh w0, [x1]; {encode_cas(1, 1, 1, 0, 1, 3)}",
+    f"ldp x4, x5, [x1]; {encode_casp(1, 0, 0, 4, 1, 6)}", encode_casp(1, 1, 1, 4, 1, 6),
+    f"ldp w4, w5, [x1]; {encode_casp(0, 1, 0, 4, 1, 2)}", encode_casp(0, 0, 1, 4, 1, 2),
 ], setup=_mem)
 
 FP = Family("fp", [
@@ -253,7 +255,8 @@ SIMD_FP = Family("simd_fp", [
     "fcmeq v0.4s, v1.4s, #0.0", "fcmgt v0.2d, v1.2d, #0.0", "fcmge v0.4s, v1.4s, #0.0",
     "fcmle v0.2d, v1.2d, #0.0", "fcmlt v0.4s, v1.4s, #0.0", "fabd d0, d1, d2", "fcmeq d0, d1, d2",
     "fcmgt s0, s1, s2", "facge d0, d1, d2", "scvtf v0.4s, v1.4s, #3", "fcvtzs v0.2d, v1.2d, #10",
-    "ucvtf d0, d1, #5", "fcvtzu s0, s1, #2", "fcmle d0, d1, #0.0",
+    "ucvtf d0, d1, #5", "fcvtzu s0, s1, #2", "fcmle d0, d1, #0.0", "fmul d0, d1, v2.d[1]",
+    "fmla s0, s1, v2.s[3]", "fmls d0, d1, v2.d[0]", "fmul s0, s1, v2.s[1]",
 ], floats=True)
 
 SIMD_MEM = Family("simd_mem", [

@@ -67,6 +67,13 @@ def encode_cas(size: int, acquire: int, release: int, rs: int, rn: int, rt: int)
     return f".long {word:#x}"
 
 
+def encode_casp(sz: int, acquire: int, release: int, rs: int, rn: int, rt: int) -> str:
+    """CASP, CASPA, CASPL, CASPAL (sz = 0: 32-bit registers, 1: 64-bit) as a .long directive."""
+    word = sz << 30 | 0b001000 << 24 | acquire << 22 | 1 << 21 | rs << 16 | release << 15 | 31 << 10 \
+        | rn << 5 | rt
+    return f".long {word:#x}"
+
+
 def f64_bits(v: float) -> int:
     import struct
     return struct.unpack("<Q", struct.pack("<d", v))[0]

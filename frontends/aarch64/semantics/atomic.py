@@ -64,6 +64,26 @@ def _cas(ctx: Ctx, w: int, size: int) -> None:
     ctx.set_x(rs, old)
 
 
+def _cas_pair(ctx: Ctx, w: int, size: int) -> None:
+    """CASP: compare Rs:Rs+1 with the pair in memory; if equal store Rt:Rt+1; Rs:Rs+1 get the old pair."""
+    b = ctx.b
+    nbytes = 1 << size
+    ty = INT_BY_BITS[8 * nbytes]
+    rs, rt = field(w, 16, 5), field(w, 0, 5)
+    if rs & 1 or rt & 1:
+        ctx.undefined()
+        return
+    addr = ctx.xsp(field(w, 5, 5))
+    addr2 = ctx.offset(addr, nbytes)
+    old = load(ctx, addr, nbytes, for_write=True)
+    old2 = load(ctx, addr2, nbytes, for_write=True)
+    same = b.and_(b.cmp("eq", old, _value(ctx, rs, ty)), b.cmp("eq", old2, _value(ctx, rs + 1, ty)))
+    b.store(addr, b.select(same, _value(ctx, rt, ty), old))
+    b.store(addr2, b.select(same, _value(ctx, rt + 1, ty), old2))
+    ctx.set_x(rs, old)
+    ctx.set_x(rs + 1, old2)
+
+
 @encoding("xx 001000 x x x xxxxx x xxxxx xxxxx xxxxx")
 def exclusive_group(ctx: Ctx, w: int) -> None:
     size, o2, o1 = field(w, 30, 2), field(w, 23, 1), field(w, 21, 1)
@@ -71,6 +91,8 @@ def exclusive_group(ctx: Ctx, w: int) -> None:
         _exclusive(ctx, w, size, False)
     elif not o2 and size >= 2:
         _exclusive(ctx, w, size, True)
+    elif not o2 and field(w, 10, 5) == 31:
+        _cas_pair(ctx, w, 2 + size)
     elif o2 and not o1:
         _ordered(ctx, w, size)
     elif o2 and field(w, 10, 5) == 31:

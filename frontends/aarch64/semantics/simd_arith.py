@@ -501,14 +501,23 @@ def three_different(ctx: Ctx, w: int) -> None:
 
 @encoding("0 x x 01111 xx x x xxxx xxxx x 0 xxxxx xxxxx")
 def by_element(ctx: Ctx, w: int) -> None:
-    """FMUL, FMLA, FMLS (by element) and MUL, MLA, MLS (by element)."""
+    _by_element(ctx, w, field(w, 30, 1))
+
+
+@encoding("01 x 11111 xx x x xxxx xxxx x 0 xxxxx xxxxx")
+def scalar_by_element(ctx: Ctx, w: int) -> None:
+    _by_element(ctx, w, SCALAR)
+
+
+def _by_element(ctx: Ctx, w: int, q: int | None) -> None:
+    """FMUL, FMLA, FMLS (by element, vector and scalar) and MUL, MLA, MLS (by element, vector)."""
     b = ctx.b
-    q, u, size, opcode = field(w, 30, 1), field(w, 29, 1), field(w, 22, 2), field(w, 12, 4)
+    u, size, opcode = field(w, 29, 1), field(w, 22, 2), field(w, 12, 4)
     h, l_, m = field(w, 11, 1), field(w, 21, 1), field(w, 20, 1)
     rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 4)
     if opcode in (0b1001, 0b0001, 0b0101) and not u and size >= 2:
         esize = 32 << (size & 1)
-        if esize == 64 and (l_ or not q):
+        if esize == 64 and (l_ or q == 0):
             ctx.undefined()
             return
         index = (h << 1 | l_) if esize == 32 else h
@@ -521,7 +530,7 @@ def by_element(ctx: Ctx, w: int) -> None:
             acc = read_float(ctx, rd, esize, q)
             out = [b.fma(fneg(ctx, x) if opcode == 0b0101 else x, y, d, DYN) for x, d in zip(xs, acc)]
         write(ctx, rd, out)
-    elif opcode in (0b1000, 0b0000, 0b0100) and size in (1, 2) and (opcode == 0b1000) != bool(u):
+    elif opcode in (0b1000, 0b0000, 0b0100) and size in (1, 2) and (opcode == 0b1000) != bool(u) and q is not SCALAR:
         esize = 8 << size
         index = (h << 2 | l_ << 1 | m) if esize == 16 else (h << 1 | l_)
         if esize == 32:
