@@ -180,21 +180,25 @@ def test_readonly_disk_write_is_ioerr(disk):
     assert disk.read_bytes() == before
 
 
-MALFORMED = {
-    "loop": lambda d: (d.desc(0, BUF, 16, NEXT, 1), d.desc(1, BUF + 0x1000, 512, WRITE | NEXT, 0)),
-    "next out of range": lambda d: d.desc(0, BUF, 16, NEXT, 200),
-    "buffer outside RAM": lambda d: (d.desc(0, 0x1000, 16, NEXT, 1), d.desc(1, BUF, 1, WRITE)),
-    "buffer past RAM end": lambda d: (d.desc(0, BUF, 16, NEXT, 1),
-                                      d.desc(1, RAM_BASE + (8 << 20) - 8, 512, WRITE)),
-    "readable after writable": lambda d: (d.desc(0, BUF, 16, WRITE | NEXT, 1), d.desc(1, BUF + 0x1000, 16)),
-    "oversized length": lambda d: (d.desc(0, BUF, 16, NEXT, 1), d.desc(1, BUF, 0xFFFFFFFF, WRITE)),
-    "indirect not 16-byte entries": lambda d: d.desc(0, BUF + 0x2000, 24, INDIRECT),
-    "nested indirect": lambda d: (d.desc(0, BUF + 0x2000, 16, INDIRECT),
-                                  d.desc(0, BUF + 0x2000, 16, INDIRECT, table=BUF + 0x2000)),
-    "indirect loop": lambda d: (d.desc(0, BUF + 0x2000, 32, INDIRECT),
-                                d.desc(0, BUF, 16, NEXT, 1, table=BUF + 0x2000),
-                                d.desc(1, BUF, 1, WRITE | NEXT, 0, table=BUF + 0x2000)),
-    "no status byte": lambda d: d.desc(0, BUF, 16),
+MALFORMED = {  # case -> (how to build it, what the device reports)
+    "loop": (lambda d: (d.desc(0, BUF, 16, NEXT, 1), d.desc(1, BUF + 0x1000, 512, NEXT, 0)), "loops"),
+    "next out of range": (lambda d: d.desc(0, BUF, 16, NEXT, 200), "next descriptor 200 is outside"),
+    "buffer outside RAM": (lambda d: (d.desc(0, 0x1000, 16, NEXT, 1), d.desc(1, BUF, 1, WRITE)),
+                           "buffer at 0x1000+0x10 is not in RAM"),
+    "buffer past RAM end": (lambda d: (d.desc(0, BUF, 16, NEXT, 1),
+                                       d.desc(1, RAM_BASE + (8 << 20) - 8, 512, WRITE)), "is not in RAM"),
+    "readable after writable": (lambda d: (d.desc(0, BUF, 16, WRITE | NEXT, 1), d.desc(1, BUF + 0x1000, 16)),
+                                "device-readable descriptor after a device-writable one"),
+    "oversized length": (lambda d: (d.desc(0, BUF, 16, NEXT, 1), d.desc(1, BUF, 0xFFFFFFFF, WRITE)),
+                         "+0xffffffff is not in RAM"),
+    "indirect not 16-byte entries": (lambda d: d.desc(0, BUF + 0x2000, 24, INDIRECT), "indirect table"),
+    "nested indirect": (lambda d: (d.desc(0, BUF + 0x2000, 16, INDIRECT),
+                                   d.desc(0, BUF + 0x2000, 16, INDIRECT, table=BUF + 0x2000)),
+                        "nested or chained indirect"),
+    "indirect loop": (lambda d: (d.desc(0, BUF + 0x2000, 32, INDIRECT),
+                                 d.desc(0, BUF, 16, NEXT, 1, table=BUF + 0x2000),
+                                 d.desc(1, BUF, 1, NEXT, 0, table=BUF + 0x2000)), "loops"),
+    "no status byte": (lambda d: d.desc(0, BUF, 16), "has no status byte"),
 }
 
 
@@ -204,12 +208,14 @@ def test_malformed_chain_needs_reset(disk, case):
     before = disk.read_bytes()
     drv.init()
     m.write(BUF, struct.pack("<IIQ", 1, 0, 0))  # a write request, if anything were carried out
-    MALFORMED[case](drv)
+    build, report = MALFORMED[case]
+    build(drv)
     drv.offer(0)
     assert drv.r(0x070) & NEEDS_RESET
     assert drv.r(0x060) & 2  # configuration change interrupt
     assert drv.used() == []
-    assert m.slots[0].errors
+    assert len(m.device_errors()) == 1 and m.device_errors()[0].startswith("virtio slot 0 (block): ")
+    assert report in m.device_errors()[0]
     dev.flush()
     assert disk.read_bytes() == before
     # a reset brings the device back, and a good request works again

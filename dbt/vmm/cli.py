@@ -82,6 +82,8 @@ def cmd_vm(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         machine.close()
+    for error in machine.device_errors():
+        print(f"dbt vm: {error}", file=sys.stderr)
     if status in (STATUS_STOPPED, STATUS_INTERRUPTED) or args.max_insns is not None and status == 124:
         print(f"dbt vm: {machine.stop_reason}", file=sys.stderr)
     return status

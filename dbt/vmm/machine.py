@@ -387,6 +387,11 @@ class Machine:
                 slot.device.close()
 
     # -- inspection (Python API) -------------------------------------------------------------------
+    def device_errors(self) -> list[str]:
+        """What drivers did wrong, per virtio slot (why a device asked for a reset), oldest first."""
+        return [f"virtio slot {n} ({type(slot.device).__name__.lower()}): {why}"
+                for n, slot in enumerate(self.slots) for why in slot.errors]
+
     def read(self, addr: int, length: int) -> bytes:
         """Guest-physical RAM bytes."""
         return self.memory.peek(addr, length)
