@@ -170,7 +170,8 @@ def compare(rows: list[Row], saved_path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="dbt bench", description=__doc__.split("\n\n")[0])
     p.add_argument("samples", nargs="*", help=f"benchmarks to run (default: {' '.join(BENCHMARKS)})")
-    p.add_argument("--isa", default="riscv64")
+    p.add_argument("--isa", default="riscv64", choices=("riscv64", "aarch64"),
+                   help="guest ISA of the samples (compared with qemu-<isa>)")
     p.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is shown)")
     p.add_argument("--tier", default="auto", choices=("auto", "jit"))
     p.add_argument("--interp", action="store_true", help="measure the interpreter tier's speed instead")

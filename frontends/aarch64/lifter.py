@@ -15,7 +15,7 @@ from dbt.exits import Access, ExitKind, GuestFault
 from dbt.frontend import Fetch
 from dbt.ir.block import Block, Const, Op, Value
 from dbt.ir.builder import IRBuilder
-from dbt.ir.types import I1, I32, I64, I128, Ty
+from dbt.ir.types import I1, I32, I64, I128, Ty, int_of
 
 from .registers import C, N, SP, V, VREG, X, Z
 
@@ -148,6 +148,13 @@ class Ctx:
         self.set_nzcv(*flags)
         self.flag_origin = (*flags, "test", r, Const(r.ty, 0))
 
+    def keep_flags_if(self, c: Value, nzcv: int) -> None:
+        """After a conditional compare set the flags: keep them where c holds, else take the 4-bit
+        immediate nzcv (N is bit 3)."""
+        b = self.b
+        for i, reg in enumerate((N, Z, C, V)):
+            b.put(reg, b.select(c, b.get(reg), Const(I1, (nzcv >> (3 - i)) & 1)))
+
     def offset(self, base: Value, off: int) -> Value:
         """base + off, re-based onto base's own base when base is itself base' + constant (so the
         accesses of a block share one base and the JIT checks them together)."""
@@ -155,9 +162,6 @@ class Ctx:
         if isinstance(base, Op) and base.opcode == "add" and isinstance(base.args[1], Const):
             return b.add(base.args[0], Const(I64, (base.args[1].value + off) & I64.mask))
         return b.add(base, Const(I64, off & I64.mask))
-
-    def flag(self, reg) -> Value:
-        return self.b.get(reg)
 
     def cond(self, cc: int) -> Value:
         """The i1 value of condition code cc (a direct comparison when the flags still hold those of
@@ -179,22 +183,17 @@ class Ctx:
     def set_vreg(self, n: int, v: Value) -> None:
         """Write all 128 bits of V[n] (narrower values are zero-extended)."""
         if v.ty is not I128:
-            v = self.b.zext(v if v.ty.is_int else self.b.bitcast(v, _int_of(v.ty)), I128)
+            v = self.b.zext(v if v.ty.is_int else self.b.bitcast(v, int_of(v.ty)), I128)
         self.b.put(VREG[n], v)
 
     def vlow(self, n: int, ty: Ty) -> Value:
         """The low bits of V[n] as ty (an integer or a float)."""
-        it = _int_of(ty)
+        it = int_of(ty)
         v = self.b.trunc(self.vreg(n), it)
         return self.b.bitcast(v, ty) if ty.is_float else v
 
     def undefined(self) -> None:
         self.b.exit(ExitKind.UNDEF, self.pc, self.pc)
-
-
-def _int_of(ty: Ty) -> Ty:
-    from dbt.ir.types import int_of
-    return int_of(ty)
 
 
 class Lifter:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dbt.ir.block import Const, Value
 from dbt.ir.ops import DYN, RDN, RMM, RNE, RTZ, RUP
-from dbt.ir.types import F32, F64, I1, I32, I64, I128, int_of
+from dbt.ir.types import F32, F64, I32, I64, I128, int_of
 
 from ..lifter import Ctx, encoding, field, int_ty
-from ..registers import C, FPCR, FPSR, N, V, Z
+from ..registers import FPCR, FPSR, VREG
 
 FTYPES = {0: F32, 1: F64}
 SIGN = {F32: 1 << 31, F64: 1 << 63}
@@ -182,12 +182,9 @@ def cond_compare(ctx: Ctx, w: int) -> None:
     ty = ftype(ctx, w)
     if ty is None:
         return
-    b = ctx.b
     c = ctx.cond(field(w, 12, 4))
     set_compare_flags(ctx, ctx.vlow(field(w, 5, 5), ty), ctx.vlow(field(w, 16, 5), ty), bool(field(w, 4, 1)))
-    nzcv = field(w, 0, 4)
-    for i, reg in enumerate((N, Z, C, V)):
-        b.put(reg, b.select(c, b.get(reg), Const(I1, (nzcv >> (3 - i)) & 1)))
+    ctx.keep_flags_if(c, field(w, 0, 4))
 
 
 @encoding("000 11110 xx 1 xxxxx xxxx 11 xxxxx xxxxx")
@@ -263,14 +260,9 @@ def _fmov_general(ctx: Ctx, w: int, ty, to_fp: bool, upper: bool) -> None:
         ctx.set_x(rd, b.trunc(b.lshr(v, Const(I128, 64)) if upper else v, int_of(ty)))
     elif upper:
         low = b.and_(ctx.vreg(rd), Const(I128, I64.mask))
-        b.put(ctx_vreg_reg(rd), b.or_(low, b.shl(b.zext(ctx.x(rn), I128), Const(I128, 64))))
+        b.put(VREG[rd], b.or_(low, b.shl(b.zext(ctx.x(rn), I128), Const(I128, 64))))
     else:
         ctx.set_vreg(rd, ctx.x(rn, sf))
-
-
-def ctx_vreg_reg(n: int):
-    from ..registers import VREG
-    return VREG[n]
 
 
 @encoding("x 0 0 11110 xx 1 xx xxx 000000 xxxxx xxxxx")

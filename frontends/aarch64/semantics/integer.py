@@ -4,7 +4,7 @@ select and compare, multiply and divide, and the one- and two-source operations.
 from __future__ import annotations
 
 from dbt.ir.block import Const, Value
-from dbt.ir.types import I1, I64, I128, INT_BY_BITS
+from dbt.ir.types import I64, I128, INT_BY_BITS
 
 from ..lifter import Ctx, encoding, field, int_ty, sign
 from ..registers import C
@@ -272,24 +272,12 @@ def cond_select(ctx: Ctx, w: int) -> None:
 @encoding("xx1 11010010 xxxxx xxxx x 0 xxxxx 0 xxxx")
 def cond_compare(ctx: Ctx, w: int) -> None:
     """CCMP/CCMN: flags of the comparison if the condition holds, else the immediate flags."""
-    b = ctx.b
     sf, sub = field(w, 31, 1), field(w, 30, 1)
     ty = int_ty(sf)
     y = Const(ty, field(w, 16, 5)) if field(w, 11, 1) else ctx.x(field(w, 16, 5), sf)
     c = ctx.cond(field(w, 12, 4))
-    nzcv = field(w, 0, 4)
     add_sub(ctx, ctx.x(field(w, 5, 5), sf), y, bool(sub), True)
-    after = [b.get(r) for r in _FLAGS]
-    for i, reg in enumerate(_FLAGS):
-        b.put(reg, b.select(c, after[i], Const(I1, (nzcv >> (3 - i)) & 1)))
-
-
-def _flag_regs():
-    from ..registers import N, V, Z
-    return (N, Z, C, V)
-
-
-_FLAGS = _flag_regs()
+    ctx.keep_flags_if(c, field(w, 0, 4))
 
 
 # -- multiply and divide ---------------------------------------------------------------------------------
