@@ -63,6 +63,12 @@ def test_disk_created_sparse_or_preallocated(guests, tmp_path, prealloc):
     assert allocated >= 1 << 20 if prealloc else allocated < 1 << 19
 
 
+def test_console_on_stdin_and_stdout():
+    r = subprocess.run([sys.executable, "-m", "dbt", "vm", "--console", str(vm_build.build("vconsole"))],
+                       input=b"keys\n", capture_output=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0 and r.stdout == b"hello from virtio-console\ngot: keys\n", r.stderr
+
+
 def test_smp(tmp_path):
     r = dbt_vm("--smp", "2", str(vm_build.build("smp")))
     assert r.returncode == 0 and r.stdout == b"hart 1 got 1 IPI, counter 3000\n", r.stderr

@@ -125,10 +125,11 @@ def test_entropy_reader(tier):
 
 
 @pytest.mark.parametrize("tier", ("interp", "jit"))
-def test_virtio_console_hello(tier):
+def test_virtio_console_hello_and_input(tier):
     m, out = boot("vconsole", tier, Console())
+    m.post(lambda: m.feed_input(b"typed\n"))  # arrives once the guest runs
     assert m.run(BUDGET) == 0
-    assert out.getvalue() == b"hello from virtio-console\n"
+    assert out.getvalue() == b"hello from virtio-console\ngot: typed\n"
 
 
 def _ipsum(header: bytes) -> int:

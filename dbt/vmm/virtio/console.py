@@ -39,7 +39,7 @@ class Console(VirtioDevice):
             self.complete(RX, chain, n)
 
     def reset(self) -> None:
-        self.pending.clear()
+        """Host input that has not reached the guest stays queued: a driver reset does not lose typing."""
 
     def attached(self) -> None:
         if self.machine.console_input:
