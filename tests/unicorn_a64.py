@@ -37,8 +37,10 @@ _UC_Q = [a64.UC_ARM64_REG_Q0 + i for i in range(32)]
 # Interesting integers: zero, one, the signed and unsigned boundaries of 32 and 64 bits, all ones.
 EDGES = [0, 1, 2, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, M64, M64 - 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
          0x100000000, 0xFFFFFFFF80000000, 0x8000000000000001]
-# Interesting binary64 and binary32 values (no NaN inputs: A64 propagates NaN payloads, the IR returns
-# the default NaN; NaN results of non-NaN inputs are the default NaN on both).
+# Interesting binary64 and binary32 values; NaN operands (quiet and signaling, both signs, with payloads)
+# come from the NAN lists, so that A64's NaN propagation is compared too.
+NAN64 = [0x7FF8000000000000, 0x7FF8000000000001, 0xFFF4000000000ABC, 0x7FF0000000000001, 0xFFFFFFFFFFFFFFFF]
+NAN32 = [0x7FC00000, 0x7FC00001, 0xFFA00123, 0x7F800001, 0xFFFFFFFF]
 F64_EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.5, -2.5, 3.0, 1e300, -1e300, 5e-324, 2.2250738585072014e-308,
              float("inf"), float("-inf"), 4294967296.5, -9.3e18, 1.8e19, 123456.789]
 
@@ -100,9 +102,14 @@ def random_float_lanes(rng: random.Random, single: bool) -> int:
     """A 128-bit value whose lanes are interesting or random non-NaN floats."""
     def one() -> float:
         return rng.choice(F64_EDGES) if rng.random() < 0.5 else rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-5, 5)
+
+    def lane(bits) -> int:
+        if rng.random() < 0.12:
+            return rng.choice(NAN32 if single else NAN64)
+        return bits(one())
     if single:
-        return sum(f32_bits(one()) << (32 * i) for i in range(4))
-    return sum(f64_bits(one()) << (64 * i) for i in range(2))
+        return sum(lane(f32_bits) << (32 * i) for i in range(4))
+    return sum(lane(f64_bits) << (64 * i) for i in range(2))
 
 
 @dataclass

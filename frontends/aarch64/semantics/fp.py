@@ -8,6 +8,7 @@ from dbt.ir.ops import DYN, RDN, RMM, RNE, RTZ, RUP
 from dbt.ir.types import F32, F64, I32, I64, I128, int_of
 
 from ..lifter import Ctx, encoding, field, int_ty
+from . import nan
 from ..registers import FPCR, FPSR, VREG
 
 FTYPES = {0: F32, 1: F64}
@@ -16,7 +17,6 @@ SIGN = {F32: 1 << 31, F64: 1 << 63}
 _RMODE_TABLE = RNE | RUP << 4 | RDN << 8 | RTZ << 12
 FPCR_RMODE_SHIFT = 22
 FPSR_KEPT = 0xF8000080  # N, Z, C, V, QC and IDC: stored as written (nothing here sets them)
-QUIET = {F32: 1 << 22, F64: 1 << 51}
 
 
 # -- FP environment -------------------------------------------------------------------------------------
@@ -57,20 +57,10 @@ def fabs(ctx: Ctx, v: Value) -> Value:
     return b.bitcast(b.and_(b.bitcast(v, it), Const(it, SIGN[v.ty] - 1)), v.ty)
 
 
-def quieted(ctx: Ctx, v: Value) -> Value:
-    """v with its quiet bit set (a NaN operand as A64 propagates it)."""
-    b = ctx.b
-    it = int_of(v.ty)
-    return b.bitcast(b.or_(b.bitcast(v, it), Const(it, QUIET[v.ty])), v.ty)
-
-
 def fmax_min(ctx: Ctx, opcode: str, x: Value, y: Value) -> Value:
-    """FMAX/FMIN: a NaN operand gives that NaN, quieted (the IR's min/max return the other operand);
+    """FMAX/FMIN: a NaN operand gives the propagated NaN (the IR's min/max return the other operand);
     the IR operation still raises Invalid Operation for a signaling NaN."""
-    b = ctx.b
-    r = b.fminmax(opcode, x, y)
-    nan = b.select(b.fcmp("un", x, x, False), quieted(ctx, x), quieted(ctx, y))
-    return b.select(b.fcmp("un", x, y, False), nan, r)
+    return nan.propagate(ctx, ctx.b.fminmax(opcode, x, y), x, y)
 
 
 def ftype(ctx: Ctx, w: int):
@@ -92,18 +82,23 @@ def set_compare_flags(ctx: Ctx, x: Value, y: Value, signaling: bool) -> None:
 
 # -- data processing --------------------------------------------------------------------------------------
 
+def round_integral(ctx: Ctx, v: Value, rm: int, exact: bool = False) -> Value:
+    """FRINT*: v rounded to an integral value (a NaN is propagated)."""
+    return nan.unary(ctx, ctx.b.fround(v, rm, exact), v)
+
+
 ONE_SOURCE = {
     0: lambda ctx, v: v,
     1: fabs,
     2: fneg,
-    3: lambda ctx, v: ctx.b.fsqrt(v, DYN),
-    8: lambda ctx, v: ctx.b.fround(v, RNE, False),
-    9: lambda ctx, v: ctx.b.fround(v, RUP, False),
-    10: lambda ctx, v: ctx.b.fround(v, RDN, False),
-    11: lambda ctx, v: ctx.b.fround(v, RTZ, False),
-    12: lambda ctx, v: ctx.b.fround(v, RMM, False),
-    14: lambda ctx, v: ctx.b.fround(v, DYN, True),
-    15: lambda ctx, v: ctx.b.fround(v, DYN, False),
+    3: lambda ctx, v: nan.unary(ctx, ctx.b.fsqrt(v, DYN), v),
+    8: lambda ctx, v: round_integral(ctx, v, RNE),
+    9: lambda ctx, v: round_integral(ctx, v, RUP),
+    10: lambda ctx, v: round_integral(ctx, v, RDN),
+    11: lambda ctx, v: round_integral(ctx, v, RTZ),
+    12: lambda ctx, v: round_integral(ctx, v, RMM),
+    14: lambda ctx, v: round_integral(ctx, v, DYN, True),
+    15: lambda ctx, v: round_integral(ctx, v, DYN),
 }
 
 
@@ -119,7 +114,7 @@ def one_source(ctx: Ctx, w: int) -> None:
         if to is ty:
             ctx.undefined()
             return
-        ctx.set_vreg(field(w, 0, 5), ctx.b.fcvt(x, to, DYN))
+        ctx.set_vreg(field(w, 0, 5), nan.convert(ctx, x, to))
         return
     fn = ONE_SOURCE.get(opcode)
     if fn is None:
@@ -129,15 +124,15 @@ def one_source(ctx: Ctx, w: int) -> None:
 
 
 TWO_SOURCE = {
-    0: lambda ctx, x, y: ctx.b.fbinop("fmul", x, y),
-    1: lambda ctx, x, y: ctx.b.fbinop("fdiv", x, y),
-    2: lambda ctx, x, y: ctx.b.fbinop("fadd", x, y),
-    3: lambda ctx, x, y: ctx.b.fbinop("fsub", x, y),
+    0: lambda ctx, x, y: nan.arith(ctx, "fmul", x, y),
+    1: lambda ctx, x, y: nan.arith(ctx, "fdiv", x, y),
+    2: lambda ctx, x, y: nan.arith(ctx, "fadd", x, y),
+    3: lambda ctx, x, y: nan.arith(ctx, "fsub", x, y),
     4: lambda ctx, x, y: fmax_min(ctx, "fmax", x, y),
     5: lambda ctx, x, y: fmax_min(ctx, "fmin", x, y),
-    6: lambda ctx, x, y: ctx.b.fminmax("fmax", x, y),
-    7: lambda ctx, x, y: ctx.b.fminmax("fmin", x, y),
-    8: lambda ctx, x, y: fneg(ctx, ctx.b.fbinop("fmul", x, y)),
+    6: lambda ctx, x, y: nan.min_max_number(ctx, "fmax", x, y),
+    7: lambda ctx, x, y: nan.min_max_number(ctx, "fmin", x, y),
+    8: lambda ctx, x, y: fneg(ctx, nan.arith(ctx, "fmul", x, y)),
 }
 
 
@@ -164,7 +159,7 @@ def three_source(ctx: Ctx, w: int) -> None:
         n = fneg(ctx, n)
     if field(w, 21, 1):
         a = fneg(ctx, a)
-    ctx.set_vreg(field(w, 0, 5), ctx.b.fma(n, m, a, DYN))
+    ctx.set_vreg(field(w, 0, 5), nan.fused(ctx, n, m, a))
 
 
 @encoding("000 11110 xx 1 xxxxx 00 1000 xxxxx xx 000")
@@ -182,8 +177,11 @@ def cond_compare(ctx: Ctx, w: int) -> None:
     ty = ftype(ctx, w)
     if ty is None:
         return
+    b = ctx.b
     c = ctx.cond(field(w, 12, 4))
+    before = b.getflags()  # a comparison that does not happen raises nothing
     set_compare_flags(ctx, ctx.vlow(field(w, 5, 5), ty), ctx.vlow(field(w, 16, 5), ty), bool(field(w, 4, 1)))
+    b.setflags(b.select(c, b.getflags(), before))
     ctx.keep_flags_if(c, field(w, 0, 4))
 
 

@@ -12,7 +12,8 @@ from dbt.ir.ops import DYN, RDN, RMM, RNE, RTZ, RUP
 from dbt.ir.types import F32, F64, I8, I64, INT_BY_BITS, int_of
 
 from ..lifter import Ctx, encoding, field
-from .fp import fabs, fmax_min, fneg
+from . import nan
+from .fp import fabs, fmax_min, fneg, round_integral
 from .saturating import (absolute_difference, halving, rounding_shift_right, saturate, saturating,
                          saturating_narrow, shift_right_narrow, widen)
 from .vector import (FLOAT_OF, SCALAR, lanes, low_half, mask_of, narrow, pairwise, read, read_float,
@@ -140,25 +141,25 @@ def _fcmp_mask(cond: str, swap: bool = False, absolute: bool = False):
 
 # (U, bit 23, opcode) -> lane function (or ("pairwise", fn)) of the FP three-same group
 FP_THREE_SAME: dict[tuple[int, int, int], object] = {
-    (0, 0, 0b11010): lambda ctx, x, y: ctx.b.fbinop("fadd", x, y),
-    (0, 1, 0b11010): lambda ctx, x, y: ctx.b.fbinop("fsub", x, y),
-    (1, 0, 0b11011): lambda ctx, x, y: ctx.b.fbinop("fmul", x, y),
-    (1, 0, 0b11111): lambda ctx, x, y: ctx.b.fbinop("fdiv", x, y),
+    (0, 0, 0b11010): lambda ctx, x, y: nan.arith(ctx, "fadd", x, y),
+    (0, 1, 0b11010): lambda ctx, x, y: nan.arith(ctx, "fsub", x, y),
+    (1, 0, 0b11011): lambda ctx, x, y: nan.arith(ctx, "fmul", x, y),
+    (1, 0, 0b11111): lambda ctx, x, y: nan.arith(ctx, "fdiv", x, y),
     (0, 0, 0b11110): lambda ctx, x, y: fmax_min(ctx, "fmax", x, y),
     (0, 1, 0b11110): lambda ctx, x, y: fmax_min(ctx, "fmin", x, y),
-    (0, 0, 0b11000): lambda ctx, x, y: ctx.b.fminmax("fmax", x, y),
-    (0, 1, 0b11000): lambda ctx, x, y: ctx.b.fminmax("fmin", x, y),
-    (1, 1, 0b11010): lambda ctx, x, y: fabs(ctx, ctx.b.fbinop("fsub", x, y)),
+    (0, 0, 0b11000): lambda ctx, x, y: nan.min_max_number(ctx, "fmax", x, y),
+    (0, 1, 0b11000): lambda ctx, x, y: nan.min_max_number(ctx, "fmin", x, y),
+    (1, 1, 0b11010): lambda ctx, x, y: fabs(ctx, nan.arith(ctx, "fsub", x, y)),
     (0, 0, 0b11100): _fcmp_mask("eq"),
     (1, 0, 0b11100): _fcmp_mask("le", swap=True),
     (1, 1, 0b11100): _fcmp_mask("lt", swap=True),
     (1, 0, 0b11101): _fcmp_mask("le", swap=True, absolute=True),
     (1, 1, 0b11101): _fcmp_mask("lt", swap=True, absolute=True),
-    (1, 0, 0b11010): ("pairwise", lambda ctx, x, y: ctx.b.fbinop("fadd", x, y)),
+    (1, 0, 0b11010): ("pairwise", lambda ctx, x, y: nan.arith(ctx, "fadd", x, y)),
     (1, 0, 0b11110): ("pairwise", lambda ctx, x, y: fmax_min(ctx, "fmax", x, y)),
     (1, 1, 0b11110): ("pairwise", lambda ctx, x, y: fmax_min(ctx, "fmin", x, y)),
-    (1, 0, 0b11000): ("pairwise", lambda ctx, x, y: ctx.b.fminmax("fmax", x, y)),
-    (1, 1, 0b11000): ("pairwise", lambda ctx, x, y: ctx.b.fminmax("fmin", x, y)),
+    (1, 0, 0b11000): ("pairwise", lambda ctx, x, y: nan.min_max_number(ctx, "fmax", x, y)),
+    (1, 1, 0b11000): ("pairwise", lambda ctx, x, y: nan.min_max_number(ctx, "fmin", x, y)),
     (0, 0, 0b11001): "fmla",
     (0, 1, 0b11001): "fmls",
 }
@@ -175,7 +176,7 @@ def _fp_three_same(ctx: Ctx, w: int, q: int | None) -> None:
     xs, ys = read_float(ctx, rn, esize, q), read_float(ctx, rm, esize, q)
     if fn in ("fmla", "fmls"):
         acc = read_float(ctx, rd, esize, q)
-        out = [ctx.b.fma(fneg(ctx, x) if fn == "fmls" else x, y, d, DYN) for x, y, d in zip(xs, ys, acc)]
+        out = [nan.fused(ctx, fneg(ctx, x) if fn == "fmls" else x, y, d) for x, y, d in zip(xs, ys, acc)]
     elif isinstance(fn, tuple):
         out = pairwise(ctx, xs, ys, fn[1])
     else:
@@ -220,12 +221,12 @@ def _to_int(rm: int, signed: bool):
 
 
 def _round(rm: int, exact: bool = False):
-    return lambda ctx, v: ctx.b.fround(v, rm, exact)
+    return lambda ctx, v: round_integral(ctx, v, rm, exact)
 
 
 # (U, size<1>, opcode) -> lane function on floats of the FP two-register misc rows
 FLOAT_TWO_MISC = {
-    (0, 1, 0b01111): fabs, (1, 1, 0b01111): fneg, (1, 1, 0b11111): lambda ctx, v: ctx.b.fsqrt(v, DYN),
+    (0, 1, 0b01111): fabs, (1, 1, 0b01111): fneg, (1, 1, 0b11111): lambda ctx, v: nan.unary(ctx, ctx.b.fsqrt(v, DYN), v),
     (0, 0, 0b11000): _round(RNE), (0, 0, 0b11001): _round(RDN), (0, 1, 0b11000): _round(RUP),
     (0, 1, 0b11001): _round(RTZ), (1, 0, 0b11000): _round(RMM), (1, 0, 0b11001): _round(DYN, True),
     (1, 1, 0b11001): _round(DYN),
@@ -275,10 +276,10 @@ def two_misc(ctx: Ctx, w: int) -> None:
     esize = 8 << size
     if opcode in (0b10110, 0b10111) and not u and size == 1:  # fcvtn(2) f64 -> f32, fcvtl(2) f32 -> f64
         if opcode == 0b10110:
-            narrow(ctx, q, rd, [b.fcvt(x, F32, DYN) for x in read_float(ctx, rn, 64, 1)])
+            narrow(ctx, q, rd, [nan.convert(ctx, x, F32) for x in read_float(ctx, rn, 64, 1)])
         else:
             xs = lanes(ctx, source_half(ctx, rn, q), 32, 2)
-            write(ctx, rd, [b.fcvt(b.bitcast(x, F32), F64, DYN) for x in xs])
+            write(ctx, rd, [nan.convert(ctx, b.bitcast(x, F32), F64) for x in xs])
         return
     if opcode == 0b00101:  # cnt, not, rbit
         xs = read(ctx, rn, 8, q)
@@ -525,10 +526,10 @@ def _by_element(ctx: Ctx, w: int, q: int | None) -> None:
         y = read_float(ctx, rm, esize, 1)[index]
         xs = read_float(ctx, rn, esize, q)
         if opcode == 0b1001:
-            out = [b.fbinop("fmul", x, y) for x in xs]
+            out = [nan.arith(ctx, "fmul", x, y) for x in xs]
         else:
             acc = read_float(ctx, rd, esize, q)
-            out = [b.fma(fneg(ctx, x) if opcode == 0b0101 else x, y, d, DYN) for x, d in zip(xs, acc)]
+            out = [nan.fused(ctx, fneg(ctx, x) if opcode == 0b0101 else x, y, d) for x, d in zip(xs, acc)]
         write(ctx, rd, out)
     elif opcode in (0b1000, 0b0000, 0b0100) and size in (1, 2) and (opcode == 0b1000) != bool(u) and q is not SCALAR:
         esize = 8 << size
@@ -559,11 +560,11 @@ def scalarpairwise(ctx: Ctx, w: int) -> None:
         ctx.set_vreg(rd, b.add(x, y))
         return
     esize = 32 << (size & 1)
-    ops = {(0, 0b01101): lambda x, y: b.fbinop("fadd", x, y),
+    ops = {(0, 0b01101): lambda x, y: nan.arith(ctx, "fadd", x, y),
            (0, 0b01111): lambda x, y: fmax_min(ctx, "fmax", x, y),
            (1, 0b01111): lambda x, y: fmax_min(ctx, "fmin", x, y),
-           (0, 0b01100): lambda x, y: b.fminmax("fmax", x, y),
-           (1, 0b01100): lambda x, y: b.fminmax("fmin", x, y)}
+           (0, 0b01100): lambda x, y: nan.min_max_number(ctx, "fmax", x, y),
+           (1, 0b01100): lambda x, y: nan.min_max_number(ctx, "fmin", x, y)}
     fn = ops.get((size >> 1, opcode)) if u else None
     if fn is None:
         ctx.undefined()
