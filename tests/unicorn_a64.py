@@ -39,8 +39,9 @@ EDGES = [0, 1, 2, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, M64, M64 - 1, 0x7FFFFF
          0x100000000, 0xFFFFFFFF80000000, 0x8000000000000001]
 # Interesting binary64 and binary32 values; NaN operands (quiet and signaling, both signs, with payloads)
 # come from the NAN lists, so that A64's NaN propagation is compared too.
-NAN64 = [0x7FF8000000000000, 0x7FF8000000000001, 0xFFF4000000000ABC, 0x7FF0000000000001, 0xFFFFFFFFFFFFFFFF]
-NAN32 = [0x7FC00000, 0x7FC00001, 0xFFA00123, 0x7F800001, 0xFFFFFFFF]
+NAN64 = [0x7FF8000000000000, 0x7FF8000000000001, 0xFFF4000000000ABC, 0x7FF0000000000001, 0xFFFFFFFFFFFFFFFF,
+         0xFFF0000000000002]
+NAN32 = [0x7FC00000, 0x7FC00001, 0xFFA00123, 0x7F800001, 0xFFFFFFFF, 0xFF800002]
 F64_EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 1.5, 2.5, -2.5, 3.0, 1e300, -1e300, 5e-324, 2.2250738585072014e-308,
              float("inf"), float("-inf"), 4294967296.5, -9.3e18, 1.8e19, 123456.789]
 
@@ -98,14 +99,21 @@ def random_int(rng: random.Random) -> int:
     return rng.getrandbits(64)
 
 
-def random_float_lanes(rng: random.Random, single: bool) -> int:
-    """A 128-bit value whose lanes are interesting or random non-NaN floats."""
+def _is_signaling(v: int, single: bool) -> bool:
+    return not v >> (22 if single else 51) & 1
+
+
+def random_float_lanes(rng: random.Random, single: bool, signaling: bool) -> int:
+    """A 128-bit value whose lanes are interesting or random floats, some of them NaNs of one class
+    (quiet or signaling)."""
     def one() -> float:
         return rng.choice(F64_EDGES) if rng.random() < 0.5 else rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-5, 5)
 
+    nans = [v for v in (NAN32 if single else NAN64) if _is_signaling(v, single) == signaling]
+
     def lane(bits) -> int:
         if rng.random() < 0.12:
-            return rng.choice(NAN32 if single else NAN64)
+            return rng.choice(nans)
         return bits(one())
     if single:
         return sum(lane(f32_bits) << (32 * i) for i in range(4))
@@ -165,10 +173,14 @@ class Pair:
     def initial(self, fam: Family, snippet: str) -> dict:
         rng = self.rng
         single = any(t in snippet for t in SINGLE_MARKS)
+        # One class of NaN per case: dbt returns the first NaN operand of a two-operand operation where
+        # A64 prefers a signaling NaN second to a quiet NaN first (frontends/aarch64/semantics/nan.py).
+        signaling = rng.random() < 0.5
         st = {"x": [random_int(rng) for _ in range(31)],
               "sp": DATA_BASE + 0x800 + 16 * rng.randint(-8, 8),
               "nzcv": rng.getrandbits(4),
-              "v": [random_float_lanes(rng, single) if fam.floats else rng.getrandbits(128) for _ in range(32)],
+              "v": [random_float_lanes(rng, single, signaling) if fam.floats else rng.getrandbits(128)
+                    for _ in range(32)],
               "tpidr": rng.getrandbits(64),
               "data": bytes(rng.getrandbits(8) for _ in range(DATA_SIZE))}
         for key, value in fam.setup(rng).items():
