@@ -3,6 +3,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -33,8 +35,9 @@ P exit_group(0) = ?
 """
 
 
-def test_strace_lines(tmp_path):
-    got = run_dbt(build("strace"), options=("--tier", "interp", "--strace"), cwd=tmp_path)
+@pytest.mark.parametrize("isa", ["riscv64", "aarch64"])
+def test_strace_lines(isa, tmp_path):
+    got = run_dbt(build("strace", isa), options=("--tier", "interp", "--strace"), cwd=tmp_path)
     assert got.status == 0
     assert got.stdout == b"hi\n0123456789012345678901234567890123456789\nchild\n"
     text = got.stderr.decode()

@@ -1,5 +1,5 @@
 """The Linux system call layer against qemu-user: guest programs (tests/guest/*.c and the shell-like
-samples) print one line per step, and dbt must print what qemu-riscv64 prints and exit the same way.
+samples) print one line per step, and dbt must print what qemu-<isa> prints and exit the same way.
 
 Where qemu-user itself departs from Linux, the expected text is Linux's (QEMU_DEVIATIONS)."""
 import re
@@ -37,17 +37,18 @@ def linux_expectation(name: str, out: bytes) -> bytes:
     return CPUS.sub(b"cpus: 1", "\n".join(lines).encode())
 
 
-def needs_exec():
-    if not oracle.binfmt_available("riscv64"):
-        pytest.skip("qemu cannot execve() riscv64 programs here (no private binfmt_misc): "
+def needs_exec(isa: str = "riscv64"):
+    if not oracle.binfmt_available(isa):
+        pytest.skip(f"qemu cannot execve() {isa} programs here (no private binfmt_misc): "
                     "the oracle needs it for guests that exec")
 
 
+@pytest.mark.parametrize("isa", ["riscv64", "aarch64"])
 @pytest.mark.parametrize("name", ["files", "mm", "procs"])
-def test_guest_matches_qemu(name, tmp_path):
+def test_guest_matches_qemu(name, isa, tmp_path):
     if name == "procs":
-        needs_exec()
-    binary = build(name)
+        needs_exec(isa)
+    binary = build(name, isa)
     (tmp_path / "qemu").mkdir()
     (tmp_path / "dbt").mkdir()
     want = oracle.run_qemu(binary, cwd=tmp_path / "qemu")

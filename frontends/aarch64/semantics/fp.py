@@ -46,15 +46,13 @@ def write_fpsr(ctx: Ctx, v: Value) -> None:
 # -- helpers ---------------------------------------------------------------------------------------------
 
 def fneg(ctx: Ctx, v: Value) -> Value:
-    b = ctx.b
-    it = int_of(v.ty)
-    return b.bitcast(b.xor(b.bitcast(v, it), Const(it, SIGN[v.ty])), v.ty)
+    """v with its sign flipped (no exception, NaNs included)."""
+    return nan.bits_op(ctx, "xor", v, SIGN[v.ty])
 
 
 def fabs(ctx: Ctx, v: Value) -> Value:
-    b = ctx.b
-    it = int_of(v.ty)
-    return b.bitcast(b.and_(b.bitcast(v, it), Const(it, SIGN[v.ty] - 1)), v.ty)
+    """v with its sign cleared."""
+    return nan.bits_op(ctx, "and", v, SIGN[v.ty] - 1)
 
 
 def fmax_min(ctx: Ctx, opcode: str, x: Value, y: Value) -> Value:

@@ -30,11 +30,16 @@ def is_snan(ctx: Ctx, v: Value) -> Value:
     return ctx.b.and_(is_nan(ctx, v), _quiet_clear(ctx, v))
 
 
-def quieted(ctx: Ctx, v: Value) -> Value:
-    """v with its quiet bit set."""
+def bits_op(ctx: Ctx, opcode: str, v: Value, mask: int) -> Value:
+    """A float with `opcode` (and, or, xor) applied to its bit pattern and a constant."""
     b = ctx.b
     it = int_of(v.ty)
-    return b.bitcast(b.or_(b.bitcast(v, it), Const(it, QUIET[v.ty])), v.ty)
+    return b.bitcast(b.binop(opcode, b.bitcast(v, it), Const(it, mask)), v.ty)
+
+
+def quieted(ctx: Ctx, v: Value) -> Value:
+    """v with its quiet bit set."""
+    return bits_op(ctx, "or", v, QUIET[v.ty])
 
 
 def _quiet_clear(ctx: Ctx, v: Value) -> Value:

@@ -17,7 +17,7 @@ from .fp import fabs, fmax_min, fneg, round_integral
 from .saturating import (absolute_difference, halving, rounding_shift_right, saturate, saturating,
                          saturating_narrow, shift_right_narrow, widen)
 from .vector import (FLOAT_OF, SCALAR, lanes, low_half, mask_of, narrow, pairwise, read, read_float,
-                     source_half, write)
+                     source_half, vector_and_scalar, write)
 
 
 def _cmp(cond: str):
@@ -90,17 +90,8 @@ SCALAR_THREE_SAME = {(0, 0b10000), (1, 0b10000), (0, 0b00110), (1, 0b00110), (0,
                      (0, 0b10001), (1, 0b10001), (0, 0b01000), (1, 0b01000)}
 
 
-@encoding("0 x x 01110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx")
-def three_same(ctx: Ctx, w: int) -> None:
-    _three_same(ctx, w, field(w, 30, 1))
-
-
-@encoding("01 x 11110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx")
-def scalar_three_same(ctx: Ctx, w: int) -> None:
-    _three_same(ctx, w, SCALAR)
-
-
-def _three_same(ctx: Ctx, w: int, q: int | None) -> None:
+@vector_and_scalar("0 x x 01110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx", "01 x 11110 xx 1 xxxxx xxxxx 1 xxxxx xxxxx")
+def three_same(ctx: Ctx, w: int, q: int | None) -> None:
     u, size, opcode = field(w, 29, 1), field(w, 22, 2), field(w, 11, 5)
     rd, rn, rm = field(w, 0, 5), field(w, 5, 5), field(w, 16, 5)
     if opcode == 0b00011 and q is not SCALAR:
@@ -357,17 +348,8 @@ def across_lanes(ctx: Ctx, w: int) -> None:
 
 # -- shifts by immediate ------------------------------------------------------------------------------------
 
-@encoding("0 x x 011110 xxxx xxx xxxxx 1 xxxxx xxxxx")
-def shift_imm(ctx: Ctx, w: int) -> None:
-    _shift_imm(ctx, w, field(w, 30, 1))
-
-
-@encoding("01 x 111110 xxxx xxx xxxxx 1 xxxxx xxxxx")
-def scalar_shift_imm(ctx: Ctx, w: int) -> None:
-    _shift_imm(ctx, w, SCALAR)
-
-
-def _shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
+@vector_and_scalar("0 x x 011110 xxxx xxx xxxxx 1 xxxxx xxxxx", "01 x 111110 xxxx xxx xxxxx 1 xxxxx xxxxx")
+def shift_imm(ctx: Ctx, w: int, q: int | None) -> None:
     """SSHR, USHR, SSRA, USRA, SHL, SLI, SRI, SHRN, [SU]SHLL (uxtl, sxtl), and the fixed-point
     conversions SCVTF, UCVTF, FCVTZS, FCVTZU (vector and scalar)."""
     b = ctx.b
@@ -500,17 +482,8 @@ def three_different(ctx: Ctx, w: int) -> None:
 
 # -- by element and scalar pairwise ----------------------------------------------------------------------------
 
-@encoding("0 x x 01111 xx x x xxxx xxxx x 0 xxxxx xxxxx")
-def by_element(ctx: Ctx, w: int) -> None:
-    _by_element(ctx, w, field(w, 30, 1))
-
-
-@encoding("01 x 11111 xx x x xxxx xxxx x 0 xxxxx xxxxx")
-def scalar_by_element(ctx: Ctx, w: int) -> None:
-    _by_element(ctx, w, SCALAR)
-
-
-def _by_element(ctx: Ctx, w: int, q: int | None) -> None:
+@vector_and_scalar("0 x x 01111 xx x x xxxx xxxx x 0 xxxxx xxxxx", "01 x 11111 xx x x xxxx xxxx x 0 xxxxx xxxxx")
+def by_element(ctx: Ctx, w: int, q: int | None) -> None:
     """FMUL, FMLA, FMLS (by element, vector and scalar) and MUL, MLA, MLS (by element, vector)."""
     b = ctx.b
     u, size, opcode = field(w, 29, 1), field(w, 22, 2), field(w, 12, 4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dbt.ir.block import Const, Value
 from dbt.ir.types import F32, F64, I64, I128, INT_BY_BITS, int_of
 
-from ..lifter import Ctx
+from ..lifter import Ctx, encoding, field
 from ..registers import VREG
 
 FLOAT_OF = {32: F32, 64: F64}
@@ -89,3 +89,12 @@ def insert(ctx: Ctx, rd: int, esize: int, index: int, value: Value) -> None:
     old = b.and_(ctx.vreg(rd), Const(I128, keep))
     b.put(VREG[rd], b.or_(old, b.shl(b.zext(value, I128), Const(I128, shift))))
 
+
+
+def vector_and_scalar(vector: str, scalar: str):
+    """Register fn(ctx, w, q) for a vector encoding (q from bit 30) and for its scalar form (q = SCALAR)."""
+    def register(fn):
+        encoding(vector)(lambda ctx, w: fn(ctx, w, field(w, 30, 1)))
+        encoding(scalar)(lambda ctx, w: fn(ctx, w, SCALAR))
+        return fn
+    return register
