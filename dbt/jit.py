@@ -215,8 +215,8 @@ class JIT:
         for blk in order:  # the loop first, then warm code it leads to that is not compiled yet
             fresh = blk.pc not in self.native
             looping = blk.pc in in_loop and (fresh or duplicate)
-            if (looping or (fresh and blk.hits >= warm)) and ops + len(blk.ir.ops) <= MAX_REGION_OPS \
-                    and len(chosen) < MAX_REGION_BLOCKS:
+            if blk is root or (looping or (fresh and blk.hits >= warm)) and ops + len(blk.ir.ops) <= MAX_REGION_OPS \
+                    and len(chosen) < MAX_REGION_BLOCKS:  # the root even when it alone is over the limit
                 chosen.append(blk)
                 ops += len(blk.ir.ops)
         return chosen

@@ -137,6 +137,7 @@ def test_unary_bit_operations_agree_between_tiers(opcode):
                     fn = e.jit.fast.compile(text, ["t"])["t"]
                     import ctypes
                     e.state.pc, e.state["ilimit"] = 0x1000, 2**64 - 1
-                    ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)(fn)(
-                        e.state.address, e.memory.base_address, e.memory.perm_address)
+                    ctypes.CFUNCTYPE(ctypes.c_uint32, *[ctypes.c_void_p] * 4)(fn)(
+                        e.state.address, e.memory.base_address, e.memory.perm_address,
+                        ctypes.addressof(e.jit.jcache))
                 assert e.state["a1"] == expected, (tier, opcode, ty, hex(a))

@@ -125,3 +125,16 @@ def test_translate_reports_bad_input():
     assert r.returncode == 2 and r.stderr.startswith("dbt: unknown stage 'bogus' (choose from asm, ir,")
     r = _dbt_cli("translate", "/nonexistent/prog")
     assert r.returncode == 1 and r.stderr == "dbt: /nonexistent/prog: No such file or directory\n"
+
+
+@pytest.mark.parametrize("tier", ("jit", "auto"))
+def test_block_over_the_region_size_limit_is_still_compiled(tier, monkeypatch, capfd):
+    """A root block larger than a region may be is compiled alone, not dropped (and not a crash)."""
+    import dbt
+    import dbt.jit
+    monkeypatch.setattr(dbt.jit, "MAX_REGION_OPS", 1)
+    proc = dbt.load(str(samples.build("fib", "riscv64")), ["fib", "20"], tier=tier, code_cache=False)
+    assert proc.run() == 0
+    assert capfd.readouterr().out == "0 1 1 2 3 5 8 13 21 34 55\nfib(20) = 6765 (21891 calls)\n"
+    assert proc.engine.jit.regions_compiled > 0
+    assert all(len(r.blocks) == 1 for r in proc.engine.jit.native.values())
