@@ -1,8 +1,9 @@
 """IRBuilder: how frontends emit IR.
 
 It checks widths as it builds, folds constants and trivial identities, forwards register values within a
-block (a `get` after a `put` of the same register is the put value), and drops register writes that a
-later write makes dead before anything could observe them.
+block (a `get` after a `put` of the same register is the put value), computes a pure operation on the
+same operands once, and drops register writes that a later write makes dead before anything could
+observe them.
 """
 from __future__ import annotations
 
@@ -28,15 +29,25 @@ class IRBuilder:
         self.block = block
         self._next_id = 0
         self._regs: dict[Register, Value] = {}
+        self._pure: dict[tuple, Op] = {}  # pure operations by opcode, type, attributes and operands
         self._terminated = False
 
     # -- plumbing -------------------------------------------------------------------------------
     def emit(self, opcode: str, ty: Ty | None, args: tuple = (), attrs: tuple = ()) -> Op:
-        """Append one operation (no folding); the escape hatch every helper below goes through."""
+        """Append one operation (no folding; a pure operation the block already computes from the same
+        operands is not computed again); the escape hatch every helper below goes through."""
         _check(not self._terminated, f"operation {opcode} after the block's terminator")
+        key = None
+        if info(opcode).effect == PURE:
+            key = (opcode, ty, attrs, *((a.ty, a.value) if isinstance(a, Const) else a for a in args))
+            same = self._pure.get(key)
+            if same is not None:
+                return same
         op = Op(opcode, ty, args, attrs, self._next_id)
         self._next_id += 1
         self.block.ops.append(op)
+        if key is not None:
+            self._pure[key] = op
         return op
 
     @staticmethod
