@@ -78,6 +78,21 @@ def test_builder_identities():
     assert b.trunc(b.zext(b.trunc(a, I32), I64), I32).opcode == "trunc"
 
 
+def test_builder_computes_a_pure_operation_once():
+    block = Block("riscv64", 0)
+    b = IRBuilder(block)
+    b.insn(0, 4, b"\0" * 4, "test")
+    a, c = b.get(X[10]), b.get(X[11])
+    masked = b.and_(a, Const(I64, 0x7FF))
+    assert b.and_(a, Const(I64, 0x7FF)) is masked           # same operands, constants by value
+    assert b.and_(a, Const(I64, 0x7FE)) is not masked
+    assert b.add(a, c) is not b.add(c, a)                  # operand order is kept as written
+    assert b.cmp("ult", a, c) is b.cmp("ult", a, c) and b.cmp("ult", a, c) is not b.cmp("slt", a, c)
+    b.store(c, a)
+    assert b.load(I64, c) is not b.load(I64, c)            # memory operations are never merged
+    assert [op.opcode for op in block.ops].count("and") == 2
+
+
 def test_verifier_rejects_memory_access_after_register_write():
     b = IRBuilder(Block("riscv64", 0))
     b.insn(0, 4, b"\0" * 4, "bad")
