@@ -6,22 +6,19 @@ engine keeps every object it loaded, so their code stays valid.
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import llvmlite.binding as llvm
 
-_init_lock = threading.Lock()
 _initialized = False
 
 
 def _initialize() -> None:
     global _initialized
-    with _init_lock:
-        if not _initialized:
-            llvm.initialize_native_target()
-            llvm.initialize_native_asmprinter()
-            _initialized = True
+    if not _initialized:
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        _initialized = True
 
 
 def host_id() -> str:
@@ -51,8 +48,6 @@ class Compiler:
             opt=codegen_opt, reloc="default", codemodel="jitdefault")
         self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target_machine)
         self._pto = llvm.create_pipeline_tuning_options(speed_level=2)
-        self._compile_lock = threading.Lock()
-        self._load_lock = threading.Lock()
         self.compile_seconds = 0.0
         self.functions_compiled = 0
 
@@ -72,17 +67,15 @@ class Compiler:
     def compile_object(self, text: str) -> bytes:
         """Parse, verify and optimize a module; its object code."""
         t0 = time.perf_counter()
-        with self._compile_lock:
-            obj = self.target_machine.emit_object(self._module(text))
+        obj = self.target_machine.emit_object(self._module(text))
         self.compile_seconds += time.perf_counter() - t0
         return obj
 
     def load(self, obj: bytes, names: list[str]) -> dict[str, int]:
         """Load object code into this process; the addresses of the named functions."""
-        with self._load_lock:
-            self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-            self.engine.finalize_object()
-            addrs = {n: self.engine.get_function_address(n) for n in names}
+        self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
+        self.engine.finalize_object()
+        addrs = {n: self.engine.get_function_address(n) for n in names}
         missing = [n for n, a in addrs.items() if not a]
         if missing:
             raise ValueError(f"object code lacks function {missing[0]}")

@@ -52,7 +52,7 @@ loop:
   %pc = load i64, ptr %pcp
   %h = lshr i64 %pc, 1
   %idx = and i64 %h, {mask}
-  %e = getelementptr [3 x i64], ptr %jc, i64 %idx
+  %e = getelementptr [{JCACHE_WORDS} x i64], ptr %jc, i64 %idx
   %tag = load i64, ptr %e
   %hit = icmp eq i64 %tag, %pc
   br i1 %hit, label %run, label %out
