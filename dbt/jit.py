@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import struct
 from dataclasses import dataclass, field
 
 from backends.llvm.compiler import Compiler
@@ -253,7 +254,7 @@ class JIT:
         self.regions_compiled += len(regions)
         self.regions_optimized += len(regions) if optimize else 0
         if PERF_MAP:
-            self._perf_map(regions)
+            self._perf_map(regions, obj)
         return regions
 
     def install(self, regions: list[NativeRegion]) -> None:
@@ -387,7 +388,7 @@ class JIT:
             self.install(regions)
             self.regions_from_cache += len(regions)
             if PERF_MAP:
-                self._perf_map(regions)
+                self._perf_map(regions, module.obj)
 
     def save_cache(self) -> None:
         """Write this run's new code to the cache (with what was loaded from it), after compiling what
@@ -421,12 +422,29 @@ class JIT:
             self.install(self.compile(batches))
 
     # -- profiling ----------------------------------------------------------------------------------
-    def _perf_map(self, regions: list[NativeRegion]) -> None:
-        """Name compiled regions for `perf report` (/tmp/perf-PID.map, Linux perf's JIT convention).
-        Sizes are estimated as the distance to the next function of the same module."""
-        starts = sorted(r.address for r in regions)
+    def _perf_map(self, regions: list[NativeRegion], obj: bytes) -> None:
+        """Name compiled regions for `perf report` (/tmp/perf-PID.map, Linux perf's JIT convention),
+        with their sizes from the object code's symbol table."""
+        sizes = function_sizes(obj)
         with open(f"/tmp/perf-{os.getpid()}.map", "a") as f:
             for r in regions:
-                later = [a for a in starts if a > r.address]
-                size = min(later[0] - r.address, 1 << 16) if later else 1 << 12
-                f.write(f"{r.address:x} {size:x} dbt:{r.name} ({len(r.blocks)} blocks)\n")
+                level = ", optimized" if r.optimized else ""
+                f.write(f"{r.address:x} {sizes.get(r.name, 1):x} dbt:{r.name} ({len(r.blocks)} blocks{level})\n")
+
+
+def function_sizes(obj: bytes) -> dict[str, int]:
+    """Function symbol sizes in an ELF64 little-endian object file (what LLVM emits for this host)."""
+    shoff, = struct.unpack_from("<Q", obj, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", obj, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + i * shentsize) for i in range(shnum)]
+    out = {}
+    for _, kind, _, _, offset, size, link, _, _, entsize in sections:
+        if kind != 2:  # SHT_SYMTAB
+            continue
+        strtab = sections[link][4]
+        for at in range(offset, offset + size, entsize):
+            name, info, _, _, _, sym_size = struct.unpack_from("<IBBHQQ", obj, at)
+            if info & 0xF == 2:  # STT_FUNC
+                end = obj.index(b"\0", strtab + name)
+                out[obj[strtab + name:end].decode()] = sym_size
+    return out
