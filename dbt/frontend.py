@@ -6,6 +6,8 @@ found by ISA name or by ELF machine number.
 """
 from __future__ import annotations
 
+import os
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -18,6 +20,8 @@ from .state import RegisterFile
 Fetch = Callable[[int, int], bytes]
 
 BUILTIN = {"riscv64": "frontends.riscv64:FRONTEND"}
+BUILTIN_ELF_MACHINES = {243: "riscv64"}  # EM_RISCV: lets for_elf_machine skip importing what does not match
+PLUGIN_GROUP = "dbt.frontends"
 
 
 @dataclass(frozen=True)
@@ -71,29 +75,46 @@ def _load(spec: str) -> Frontend:
     return getattr(import_module(module), attr)
 
 
-def _plugins():
-    """Installed frontend plugins (importlib.metadata is imported only when needed: it is slow)."""
-    from importlib.metadata import entry_points
-    return entry_points(group="dbt.frontends")
+def _plugins(exhaustive: bool = False) -> dict[str, str]:
+    """Installed frontend plugins, name -> "module:attribute". Read straight from the entry_points.txt
+    of the distributions on sys.path (importlib.metadata costs a twentieth of a second to import and
+    scan); exhaustive asks importlib.metadata, which also knows other ways of installing."""
+    if exhaustive:
+        from importlib.metadata import entry_points
+        return {ep.name: ep.value for ep in entry_points(group=PLUGIN_GROUP)}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = [e.name for e in os.scandir(entry or ".") if e.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:
+            continue
+        for name in names:
+            try:
+                with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            section = None
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("["):
+                    section = line.strip("[]").strip()
+                elif section == PLUGIN_GROUP and "=" in line:
+                    key, _, value = line.partition("=")
+                    found.setdefault(key.strip(), value.strip())
+    return found
 
 
 def available() -> list[str]:
     """Names of the ISAs with a frontend (built in or installed as a plugin)."""
-    names = set(BUILTIN)
-    names.update(ep.name for ep in _plugins())
-    return sorted(names)
+    return sorted(set(BUILTIN) | set(_plugins(exhaustive=True)))
 
 
 def get(name: str) -> Frontend:
     """The frontend for an ISA name such as "riscv64"."""
     if name in _LOADED:
         return _LOADED[name]
-    spec = BUILTIN.get(name)
-    if spec is None:
-        for ep in _plugins():
-            if ep.name == name:
-                spec = ep.value
-                break
+    spec = BUILTIN.get(name) or _plugins().get(name) or _plugins(exhaustive=True).get(name)
     if spec is None:
         raise KeyError(f"no frontend for ISA {name!r} (available: {', '.join(available())})")
     fe = _LOADED[name] = _load(spec)
@@ -101,17 +122,19 @@ def get(name: str) -> Frontend:
 
 
 def for_elf_machine(machine: int) -> Frontend | None:
-    """The frontend whose ELF e_machine number is `machine`, if any (built-in ones are tried first:
-    looking through installed plugins costs a tenth of a second)."""
-    def names():
-        yield from BUILTIN
-        yield from (n for n in available() if n not in BUILTIN)
-
-    for name in names():
-        try:
-            fe = get(name)
-        except Exception:
-            continue
-        if fe.elf_machine == machine:
-            return fe
+    """The frontend whose ELF e_machine number is `machine`, if any: a built-in one when it is theirs,
+    else each installed plugin is loaded and asked."""
+    builtin = BUILTIN_ELF_MACHINES.get(machine)
+    if builtin is not None:
+        return get(builtin)
+    for exhaustive in (False, True):
+        for name in _plugins(exhaustive):
+            if name in BUILTIN:
+                continue
+            try:
+                fe = get(name)
+            except Exception:
+                continue
+            if fe.elf_machine == machine:
+                return fe
     return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from capstone import CS_ARCH_ARM64, CS_MODE_ARM, Cs
 
 from dbt.exits import Access, ExitKind, GuestFault
 from dbt.frontend import Fetch
@@ -200,9 +199,17 @@ class Lifter:
     """Decodes with the encoding table and lifts basic blocks."""
 
     def __init__(self) -> None:
-        self.cs = Cs(CS_ARCH_ARM64, CS_MODE_ARM)
-        self.cs.detail = False
+        self._cs = None
         self._decoded: dict[int, LiftFn | None] = {}
+
+    @property
+    def cs(self):
+        """Capstone, imported when first needed (a run from the code cache may translate nothing)."""
+        if self._cs is None:
+            from capstone import CS_ARCH_ARM64, CS_MODE_ARM, Cs
+            self._cs = Cs(CS_ARCH_ARM64, CS_MODE_ARM)
+            self._cs.detail = False
+        return self._cs
 
     def disassemble(self, code: bytes, addr: int) -> list[tuple[int, int, str]]:
         """(address, size, assembly text) for each instruction Capstone can decode in code."""

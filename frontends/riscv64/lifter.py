@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from capstone import CS_ARCH_RISCV, CS_MODE_RISCV64, CS_MODE_RISCVC, Cs, riscv_const
 
 from dbt.exits import Access, ExitKind, GuestFault
 from dbt.frontend import Fetch
@@ -115,6 +114,8 @@ class Ctx:
 
 
 def _key_table() -> dict[int, str]:
+    """Capstone instruction id -> semantics key."""
+    from capstone import riscv_const
     keys = {}
     for name in dir(riscv_const):
         if name.startswith("RISCV_INS_") and name not in ("RISCV_INS_INVALID", "RISCV_INS_ENDING"):
@@ -127,15 +128,22 @@ def _key_table() -> dict[int, str]:
     return keys
 
 
-KEYS = _key_table()
-
-
 class Lifter:
     """Decodes with Capstone and lifts basic blocks."""
 
     def __init__(self) -> None:
-        self.cs = Cs(CS_ARCH_RISCV, CS_MODE_RISCV64 | CS_MODE_RISCVC)
-        self.cs.detail = False
+        self._cs = None
+        self._keys: dict[int, str] = {}
+
+    @property
+    def cs(self):
+        """Capstone, imported when first needed (a run from the code cache may translate nothing)."""
+        if self._cs is None:
+            from capstone import CS_ARCH_RISCV, CS_MODE_RISCV64, CS_MODE_RISCVC, Cs
+            self._cs = Cs(CS_ARCH_RISCV, CS_MODE_RISCV64 | CS_MODE_RISCVC)
+            self._cs.detail = False
+            self._keys = _key_table()
+        return self._cs
 
     def disassemble(self, code: bytes, addr: int) -> list[tuple[int, int, str]]:
         return [(i.address, i.size, f"{i.mnemonic} {i.op_str}".strip()) for i in self.cs.disasm(code, addr)]
@@ -153,7 +161,7 @@ class Lifter:
         while not b.terminated and not full and at < end:
             for ins in self.cs.disasm(code[at - pc:], at, max_insns - len(block.insns)):
                 raw = code[at - pc: at - pc + ins.size]
-                self._lift(ctx, at, raw, f"{ins.mnemonic} {ins.op_str}".strip(), KEYS.get(ins.id, "invalid"))
+                self._lift(ctx, at, raw, f"{ins.mnemonic} {ins.op_str}".strip(), self._keys.get(ins.id, "invalid"))
                 at += ins.size
                 full = len(block.insns) >= max_insns
                 if b.terminated or full:
