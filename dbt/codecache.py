@@ -80,6 +80,7 @@ class CodeCache:
         self.directory = (directory or cache_root()) / "code"
         self.path = self.directory / f"{key}.dbtc"
         self.problem: str | None = None  # why an existing file was not used
+        self.extra: dict = {}  # what the JIT keeps besides code (JIT.use_cache, save_cache), from load()
 
     @staticmethod
     def key(*parts: str | bytes) -> str:
@@ -99,7 +100,11 @@ class CodeCache:
             self.problem = f"unreadable: {e.strerror}"
             return []
         try:
-            return _parse(data)
+            header = _header(data)
+            modules = _modules(header, data)
+            extra = header.get("extra", {})
+            self.extra = extra if isinstance(extra, dict) else {}
+            return modules
         except (ValueError, KeyError, TypeError, struct.error, json.JSONDecodeError) as e:
             self.problem = f"ignored {self.path.name}: {e}"
             try:
@@ -108,9 +113,9 @@ class CodeCache:
                 pass
             return []
 
-    def save(self, modules: list[CachedModule]) -> None:
+    def save(self, modules: list[CachedModule], extra: dict | None = None) -> None:
         """Write the file atomically (another run may be reading it)."""
-        header = {"modules": []}
+        header: dict = {"modules": [], "extra": extra or {}}
         blobs = []
         offset = 0
         for m in modules:
@@ -138,7 +143,8 @@ class CodeCache:
             raise
 
 
-def _parse(data: bytes) -> list[CachedModule]:
+def _header(data: bytes) -> dict:
+    """The JSON header of a cache file, after checking the file is whole and of this format."""
     if len(data) < 44 or data[:8] != MAGIC:
         raise ValueError("not a dbt cache file")
     (fmt,) = struct.unpack_from("<I", data, 8)
@@ -149,7 +155,18 @@ def _parse(data: bytes) -> list[CachedModule]:
         raise ValueError("checksum mismatch (truncated or corrupt)")
     (hlen,) = struct.unpack_from("<I", rest, 0)
     header = json.loads(rest[4:4 + hlen])
-    blobs = rest[4 + hlen:]
+    if not isinstance(header, dict):
+        raise ValueError("header is not an object")
+    return header
+
+
+def _parse(data: bytes) -> list[CachedModule]:
+    return _modules(_header(data), data)
+
+
+def _modules(header: dict, data: bytes) -> list[CachedModule]:
+    (hlen,) = struct.unpack_from("<I", data, 44)
+    blobs = data[48 + hlen:]
     modules = []
     for m in header["modules"]:
         start, size = int(m["offset"]), int(m["size"])

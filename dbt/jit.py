@@ -338,6 +338,7 @@ class JIT:
                 batches.append(blocks)
                 claimed.update(b.pc for b in blocks)
         self._reformed |= claimed
+        self._cache_dirty = True  # later runs need not look at these entries again
         if batches:
             self.install(self.compile(batches))
         self._hot_entries = frozenset()
@@ -368,7 +369,9 @@ class JIT:
         (quickly compiled modules first, so optimized code takes over their entry points)."""
         self.cache = cache
         memory = self.engine.memory
-        for module in sorted(cache.load(), key=lambda m: m.optimized):
+        modules = sorted(cache.load(), key=lambda m: m.optimized)
+        self._reformed |= {int(pc) for pc in cache.extra.get("reformed", ())}
+        for module in modules:
             compiler = self.optimizer if module.optimized else self.fast
             try:
                 addrs = compiler.load(module.obj, [r.name for r in module.regions])
@@ -400,7 +403,7 @@ class JIT:
             return
         self._cache_dirty = False
         try:
-            self.cache.save(self.modules)
+            self.cache.save(self.modules, {"reformed": sorted(self._reformed)})
         except OSError as e:
             self.engine.notes.append(f"code cache not written: {e.strerror}")
 

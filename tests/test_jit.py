@@ -62,6 +62,17 @@ def test_warm_code_cache_skips_compilation(tmp_path):
     assert s1["registers"] == s2["registers"]
 
 
+def test_warm_runs_settle_to_translating_nothing(tmp_path):
+    """The cache keeps what the JIT decided (optimized regions, entry points already merged into loops):
+    after a few runs, a syscall-heavy program neither translates nor compiles a block."""
+    binary = samples.build("hello", "aarch64")
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    runs = [_stats(tmp_path, "auto", binary, ["500000"], cache)[1] for _ in range(4)]
+    assert runs[0]["blocks_translated"] > 0
+    assert (runs[-1]["blocks_translated"], runs[-1]["regions_compiled"]) == (0, 0)
+    assert len({r["guest_instructions"] for r in runs}) == 1
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "foreign"])
 def test_damaged_cache_file_is_ignored_and_rebuilt(damage, tmp_path):
     binary = samples.build("fib", "riscv64")
