@@ -32,6 +32,7 @@ PERF_MAP = bool(os.environ.get("DBT_PERF_MAP"))  # write /tmp/perf-PID.map for p
 
 SLICE = 30_000_000     # guest instructions of native execution between two looks at the profile
 OPTIMIZE_SECONDS_PER_LINE = 4e-5  # cost of the optimizing compile per line of LLVM IR, measured here
+OPTIMIZE_AT_EXIT = 0.5  # at exit, optimize regions charged this share of their cost (see save_cache)
 ENTRY_HOT = 20_000     # dispatcher entries per slice that make an entry point worth a region of its own
 REFORM_PER_SLICE = 4
 EXPLORE_BLOCKS = 256   # executed blocks looked at around a hot block when forming its region
@@ -398,6 +399,7 @@ class JIT:
         ran only on the interpreter, so that the next run starts in native code."""
         if self.cache is None:
             return
+        self._optimize_nearly_due()
         self._compile_leftovers()
         if not self._cache_dirty:
             return
@@ -406,6 +408,14 @@ class JIT:
             self.cache.save(self.modules, {"reformed": sorted(self._reformed)})
         except OSError as e:
             self.engine.notes.append(f"code cache not written: {e.strerror}")
+
+    def _optimize_nearly_due(self) -> None:
+        """Optimize the regions whose charged time has come close to what optimizing them costs: the
+        next run would cross the threshold and pay LLVM mid-run; paying now leaves it compile-free."""
+        due = {id(r): r for r in self.native.values()
+               if r.valid and not r.optimized and r.record.seconds >= OPTIMIZE_AT_EXIT * r.optimize_cost()}
+        for region in due.values():
+            self._optimize(region)
 
     def _compile_leftovers(self) -> None:
         """Quickly compile the blocks this run interpreted but never compiled (startup code, code run
