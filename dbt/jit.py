@@ -19,10 +19,10 @@ import os
 import struct
 from dataclasses import dataclass, field
 
-from backends.llvm.compiler import Compiler
 from backends.llvm.dispatch import dispatcher_text
 from backends.llvm.jcache import EMPTY_TAG, JCACHE_ENTRIES, JCACHE_WORDS
 from backends.llvm.lower import LoweringError, Region, lower_region, module_text
+from backends.llvm.objload import ObjectLoader, UnsupportedObject
 
 from .codecache import CachedModule, CachedRegion, CodeCache, digest
 from .exits import GuestFault
@@ -72,10 +72,13 @@ class JIT:
         self.engine = engine
         self.eager = eager          # compile every block before it first runs (the jit tier)
         self.threshold = 0 if eager else threshold
-        self.fast = Compiler("quick")
-        self._optimizer: Compiler | None = None  # created when first needed (its own MCJIT engine)
-        addr = self.fast.compile(module_text([], dispatcher_text()), ["dbt_dispatch"])["dbt_dispatch"]
-        self._dispatch = _DISPATCH(addr)
+        # LLVM (llvmlite) is imported when something needs compiling: a run whose code all comes from
+        # the code cache loads it with the ObjectLoader and never needs it.
+        self._fast = None
+        self._optimizer = None
+        self.loader = ObjectLoader()
+        self._dispatch = self._first_dispatch
+        self._dispatcher_obj: bytes | None = None  # the dispatcher's object code (kept in the cache)
         self.jcache = (ctypes.c_uint64 * (JCACHE_WORDS * JCACHE_ENTRIES))()
         for i in range(JCACHE_ENTRIES):
             self.jcache[JCACHE_WORDS * i] = EMPTY_TAG
@@ -100,19 +103,44 @@ class JIT:
         engine.translator.holders.append(self.holds)
 
     @property
-    def optimizer(self) -> Compiler:
+    def fast(self):
+        """The quick Compiler (each Compiler has its own MCJIT engine), created when first needed."""
+        if self._fast is None:
+            from backends.llvm.compiler import Compiler
+            self._fast = Compiler("quick")
+        return self._fast
+
+    @property
+    def optimizer(self):
+        """The optimizing Compiler, created when first needed."""
         if self._optimizer is None:
+            from backends.llvm.compiler import Compiler
             self._optimizer = Compiler("optimized")
         return self._optimizer
 
     @property
     def compile_seconds(self) -> float:
-        return self.fast.compile_seconds + (self._optimizer.compile_seconds if self._optimizer else 0.0)
+        return sum(c.compile_seconds for c in (self._fast, self._optimizer) if c is not None)
 
     # -- running ----------------------------------------------------------------------------------
     def run(self) -> int:
         """Run native code from state.pc until it needs Python; returns an ExitKind value."""
         return self._dispatch(*self._args)
+
+    def _first_dispatch(self, *args) -> int:
+        """The first run: make the native dispatcher (from the code cache's copy if there is one)."""
+        addr = None
+        if self._dispatcher_obj is not None:
+            try:
+                addr = self.loader.load(self._dispatcher_obj, ["dbt_dispatch"])["dbt_dispatch"]
+            except UnsupportedObject:
+                addr = None
+        if addr is None:
+            self._dispatcher_obj = self.fast.compile_object(module_text([], dispatcher_text()))
+            addr = self.fast.load(self._dispatcher_obj, ["dbt_dispatch"])["dbt_dispatch"]
+            self._cache_dirty = True
+        self._dispatch = _DISPATCH(addr)
+        return self._dispatch(*args)
 
     def _install_entry(self, pc: int, region: NativeRegion) -> None:
         at = JCACHE_WORDS * ((pc >> 1) & (JCACHE_ENTRIES - 1))
@@ -372,10 +400,19 @@ class JIT:
         memory = self.engine.memory
         modules = sorted(cache.load(), key=lambda m: m.optimized)
         self._reformed |= {int(pc) for pc in cache.extra.get("reformed", ())}
-        for module in modules:
-            compiler = self.optimizer if module.optimized else self.fast
+        dispatcher = cache.extra.get("dispatcher")
+        if isinstance(dispatcher, str) and self._dispatch == self._first_dispatch:
             try:
-                addrs = compiler.load(module.obj, [r.name for r in module.regions])
+                self._dispatcher_obj = bytes.fromhex(dispatcher)
+            except ValueError:
+                self._dispatcher_obj = None
+        for module in modules:
+            names = [r.name for r in module.regions]
+            try:
+                try:
+                    addrs = self.loader.load(module.obj, names)
+                except UnsupportedObject:
+                    addrs = (self.optimizer if module.optimized else self.fast).load(module.obj, names)
             except (RuntimeError, ValueError) as e:
                 cache.problem = f"cached code did not load: {e}"
                 self._cache_dirty = True
@@ -405,7 +442,10 @@ class JIT:
             return
         self._cache_dirty = False
         try:
-            self.cache.save(self.modules, {"reformed": sorted(self._reformed)})
+            extra = {"reformed": sorted(self._reformed)}
+            if self._dispatcher_obj is not None:
+                extra["dispatcher"] = self._dispatcher_obj.hex()
+            self.cache.save(self.modules, extra)
         except OSError as e:
             self.engine.notes.append(f"code cache not written: {e.strerror}")
 

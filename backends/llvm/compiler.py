@@ -21,12 +21,6 @@ def _initialize() -> None:
         _initialized = True
 
 
-def host_id() -> str:
-    """The host CPU name and features: compiled code is only valid on a matching CPU."""
-    _initialize()
-    return f"{llvm.get_process_triple()}/{llvm.get_host_cpu_name()}/{llvm.get_host_cpu_features().flatten()}"
-
-
 class Compiler:
     """Compiles LLVM IR text to native code in this process.
 

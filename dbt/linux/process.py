@@ -148,7 +148,7 @@ class LinuxProcess:
 
     def _use_code_cache(self, elf_data: bytes) -> None:
         """Load native code earlier runs of this very program compiled (see dbt.codecache)."""
-        from backends.llvm.compiler import host_id
+        from backends.llvm.host import host_id
 
         from ..codecache import CodeCache, translator_version
         jit = self.engine.jit
