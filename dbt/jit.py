@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import ctypes
 import os
-import struct
 from dataclasses import dataclass, field
 
 from backends.llvm.dispatch import dispatcher_text
 from backends.llvm.jcache import EMPTY_TAG, JCACHE_ENTRIES, JCACHE_WORDS
 from backends.llvm.lower import LoweringError, Region, lower_region, module_text
-from backends.llvm.objload import ObjectLoader, UnsupportedObject
+from backends.llvm.objload import ObjectLoader, UnsupportedObject, function_sizes
 
 from .codecache import CachedModule, CachedRegion, CodeCache, digest
 from .exits import GuestFault
@@ -484,20 +483,3 @@ class JIT:
                 level = ", optimized" if r.optimized else ""
                 f.write(f"{r.address:x} {sizes.get(r.name, 1):x} dbt:{r.name} ({len(r.blocks)} blocks{level})\n")
 
-
-def function_sizes(obj: bytes) -> dict[str, int]:
-    """Function symbol sizes in an ELF64 little-endian object file (what LLVM emits for this host)."""
-    shoff, = struct.unpack_from("<Q", obj, 0x28)
-    shentsize, shnum = struct.unpack_from("<HH", obj, 0x3A)
-    sections = [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + i * shentsize) for i in range(shnum)]
-    out = {}
-    for _, kind, _, _, offset, size, link, _, _, entsize in sections:
-        if kind != 2:  # SHT_SYMTAB
-            continue
-        strtab = sections[link][4]
-        for at in range(offset, offset + size, entsize):
-            name, info, _, _, _, sym_size = struct.unpack_from("<IBBHQQ", obj, at)
-            if info & 0xF == 2:  # STT_FUNC
-                end = obj.index(b"\0", strtab + name)
-                out[obj[strtab + name:end].decode()] = sym_size
-    return out

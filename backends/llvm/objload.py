@@ -31,6 +31,32 @@ def _cstr(data: bytes, at: int) -> bytes:
     return data[at:data.index(b"\0", at)]
 
 
+def section_headers(obj: bytes) -> list[tuple]:
+    """An ELF64 object's section headers, as (name, type, flags, addr, offset, size, link, info,
+    addralign, entsize) tuples."""
+    shoff, = struct.unpack_from("<Q", obj, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", obj, 0x3A)
+    return [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + i * shentsize) for i in range(shnum)]
+
+
+def symbols(obj: bytes, sections: list[tuple]) -> list[tuple[str, int, int, int, int]]:
+    """The symbol table as (name, info, section index, value, size) tuples."""
+    symtab = next((s for s in sections if s[1] == SHT_SYMTAB), None)
+    if symtab is None:
+        raise UnsupportedObject("no symbol table")
+    strtab = sections[symtab[6]][4]
+    out = []
+    for at in range(symtab[4], symtab[4] + symtab[5], symtab[9]):
+        st_name, info, _, shndx, value, size = struct.unpack_from("<IBBHQQ", obj, at)
+        out.append((_cstr(obj, strtab + st_name).decode(), info, shndx, value, size))
+    return out
+
+
+def function_sizes(obj: bytes) -> dict[str, int]:
+    """Function symbol sizes of an object (for naming compiled code in profiles)."""
+    return {name: size for name, info, _, _, size in symbols(obj, section_headers(obj)) if info & 0xF == 2}
+
+
 class ObjectLoader:
     """Places objects in memory that stays mapped for the life of the process."""
 
@@ -44,10 +70,8 @@ class ObjectLoader:
         e_type, e_machine = struct.unpack_from("<HH", obj, 16)
         if (e_type, e_machine) != (1, 62):
             raise UnsupportedObject("not an x86-64 relocatable object")
-        shoff, = struct.unpack_from("<Q", obj, 0x28)
-        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", obj, 0x3A)
-        sections = [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + i * shentsize) for i in range(shnum)]
-        names_at = sections[shstrndx][4]
+        sections = section_headers(obj)
+        names_at = sections[struct.unpack_from("<H", obj, 0x3E)[0]][4]
         # Lay the allocated sections out one after another, each at its alignment.
         place: dict[int, int] = {}
         size = 0
@@ -68,26 +92,20 @@ class ObjectLoader:
             _, kind, _, _, at, sh_size, _, _, _, _ = sections[i]
             if kind != SHT_NOBITS:
                 memory[offset:offset + sh_size] = obj[at:at + sh_size]
-        symtab = next((s for s in sections if s[1] == SHT_SYMTAB), None)
-        if symtab is None:
-            raise UnsupportedObject("no symbol table")
-        strtab = sections[symtab[6]][4]
-        symbols = []  # (name, address or None)
-        for at in range(symtab[4], symtab[4] + symtab[5], symtab[9]):
-            st_name, _, _, shndx, value, _ = struct.unpack_from("<IBBHQQ", obj, at)
-            name = _cstr(obj, strtab + st_name).decode()
+        placed = []  # (name, address or None)
+        for name, _, shndx, value, _ in symbols(obj, sections):
             if shndx == SHN_UNDEF:
-                symbols.append((name, self._external(name) if name else 0))
+                placed.append((name, self._external(name) if name else 0))
             elif shndx == SHN_ABS:
-                symbols.append((name, value))
+                placed.append((name, value))
             else:
-                symbols.append((name, base + place[shndx] + value if shndx in place else None))
+                placed.append((name, base + place[shndx] + value if shndx in place else None))
         for _, kind, _, _, at, sh_size, _, target, _, entsize in sections:
             if kind != SHT_RELA or target not in place:
                 continue
             for r in range(at, at + sh_size, entsize):
                 r_offset, r_info, addend = struct.unpack_from("<QQq", obj, r)
-                name, s = symbols[r_info >> 32]
+                name, s = placed[r_info >> 32]
                 if s is None:
                     raise UnsupportedObject(f"relocation against unplaced symbol {name!r}")
                 where = place[target] + r_offset
@@ -104,7 +122,7 @@ class ObjectLoader:
         if _libc.mprotect(base, len(memory), mmap.PROT_READ | mmap.PROT_EXEC):
             raise OSError(ctypes.get_errno(), "mprotect of loaded code failed")
         _LOADED.append(memory)
-        found = {name: addr for name, addr in symbols if name in names and addr}
+        found = {name: addr for name, addr in placed if name in names and addr}
         missing = [n for n in names if n not in found]
         if missing:
             raise UnsupportedObject(f"object code lacks function {missing[0]}")
