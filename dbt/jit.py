@@ -31,12 +31,14 @@ PERF_MAP = bool(os.environ.get("DBT_PERF_MAP"))  # write /tmp/perf-PID.map for p
 
 SLICE = 30_000_000     # guest instructions of native execution between two looks at the profile
 OPTIMIZE_SECONDS_PER_LINE = 4e-5  # cost of the optimizing compile per line of LLVM IR, measured here
+OPTIMIZE_LINEAR_LINES = 6000      # up to this many lines; it grows with the square beyond (measured)
 OPTIMIZE_AT_EXIT = 0.5  # at exit, optimize regions charged this share of their cost (see save_cache)
 ENTRY_HOT = 20_000     # dispatcher entries per slice that make an entry point worth a region of its own
 REFORM_PER_SLICE = 4
 EXPLORE_BLOCKS = 256   # executed blocks looked at around a hot block when forming its region
 MAX_REGION_BLOCKS = 64
 MAX_REGION_OPS = 1500
+MAX_LOOP_BLOCKS, MAX_LOOP_OPS = 128, 3000  # a loop merged from busy entry points (see _merge_hot_entries)
 WARM_FRACTION = 4  # a block joins a region when it ran at least 1/WARM_FRACTION as often as the root
 MAX_LEFTOVER_BLOCKS = 4000  # interpreted blocks compiled for the code cache at exit
 
@@ -57,7 +59,8 @@ class NativeRegion:
 
     def optimize_cost(self) -> float:
         """Estimated seconds LLVM's optimizer needs for this region (from its size)."""
-        return self.record.lines * OPTIMIZE_SECONDS_PER_LINE
+        lines = self.record.lines
+        return lines * OPTIMIZE_SECONDS_PER_LINE * max(1.0, lines / OPTIMIZE_LINEAR_LINES)
 
     def pages(self):
         for pc, length, _ in self.blocks:
@@ -197,12 +200,13 @@ class JIT:
             out += tuple(sorted(blk.seen | self._hot_entries))
         return out
 
-    def form_region(self, root, static: bool = False, warm: int | None = None, duplicate: bool = False) -> list:
+    def form_region(self, root, static: bool = False, warm: int | None = None, duplicate: bool = False,
+                    limits: tuple[int, int] | None = None) -> list:
         """The region rooted at a hot block: first every block on a cycle through the root (the loop
         it heads, whatever each block's own count; with duplicate, even blocks compiled elsewhere
         already), then warm blocks it leads to that are not compiled yet (`warm` runs; by default a
         fraction of the root's). With static, every block reached directly, translating as needed
-        (eager compilation)."""
+        (eager compilation). limits: (blocks, IR ops), by default MAX_REGION_BLOCKS and MAX_REGION_OPS."""
         translator = self.engine.translator
         cache = translator.cache
         if warm is None:
@@ -241,11 +245,12 @@ class JIT:
                     in_loop.add(p)
                     work.append(p)
         chosen, ops = [], 0
+        max_blocks, max_ops = limits or (MAX_REGION_BLOCKS, MAX_REGION_OPS)
         for blk in order:  # the loop first, then warm code it leads to that is not compiled yet
             fresh = blk.pc not in self.native
             looping = blk.pc in in_loop and (fresh or duplicate)
-            if blk is root or (looping or (fresh and blk.hits >= warm)) and ops + len(blk.ir.ops) <= MAX_REGION_OPS \
-                    and len(chosen) < MAX_REGION_BLOCKS:  # the root even when it alone is over the limit
+            if blk is root or (looping or (fresh and blk.hits >= warm)) and ops + len(blk.ir.ops) <= max_ops \
+                    and len(chosen) < max_blocks:  # the root even when it alone is over the limit
                 chosen.append(blk)
                 ops += len(blk.ir.ops)
         return chosen
@@ -361,7 +366,7 @@ class JIT:
                 root = self.engine.translator.lookup(pc)
             except GuestFault:
                 continue
-            blocks = self.form_region(root, warm=1 << 62, duplicate=True)  # the loop only
+            blocks = self.form_region(root, warm=1 << 62, duplicate=True, limits=(MAX_LOOP_BLOCKS, MAX_LOOP_OPS))
             if len(blocks) > 1:
                 batches.append(blocks)
                 claimed.update(b.pc for b in blocks)
