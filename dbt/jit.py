@@ -38,7 +38,6 @@ REFORM_PER_SLICE = 4
 EXPLORE_BLOCKS = 256   # executed blocks looked at around a hot block when forming its region
 MAX_REGION_BLOCKS = 64
 MAX_REGION_OPS = 1500
-MAX_LOOP_BLOCKS, MAX_LOOP_OPS = 128, 3000  # a loop merged from busy entry points (see _merge_hot_entries)
 WARM_FRACTION = 4  # a block joins a region when it ran at least 1/WARM_FRACTION as often as the root
 MAX_LEFTOVER_BLOCKS = 4000  # interpreted blocks compiled for the code cache at exit
 
@@ -200,13 +199,12 @@ class JIT:
             out += tuple(sorted(blk.seen | self._hot_entries))
         return out
 
-    def form_region(self, root, static: bool = False, warm: int | None = None, duplicate: bool = False,
-                    limits: tuple[int, int] | None = None) -> list:
+    def form_region(self, root, static: bool = False, warm: int | None = None, duplicate: bool = False) -> list:
         """The region rooted at a hot block: first every block on a cycle through the root (the loop
         it heads, whatever each block's own count; with duplicate, even blocks compiled elsewhere
         already), then warm blocks it leads to that are not compiled yet (`warm` runs; by default a
         fraction of the root's). With static, every block reached directly, translating as needed
-        (eager compilation). limits: (blocks, IR ops), by default MAX_REGION_BLOCKS and MAX_REGION_OPS."""
+        (eager compilation)."""
         translator = self.engine.translator
         cache = translator.cache
         if warm is None:
@@ -245,12 +243,11 @@ class JIT:
                     in_loop.add(p)
                     work.append(p)
         chosen, ops = [], 0
-        max_blocks, max_ops = limits or (MAX_REGION_BLOCKS, MAX_REGION_OPS)
         for blk in order:  # the loop first, then warm code it leads to that is not compiled yet
             fresh = blk.pc not in self.native
             looping = blk.pc in in_loop and (fresh or duplicate)
-            if blk is root or (looping or (fresh and blk.hits >= warm)) and ops + len(blk.ir.ops) <= max_ops \
-                    and len(chosen) < max_blocks:  # the root even when it alone is over the limit
+            if blk is root or (looping or (fresh and blk.hits >= warm)) and ops + len(blk.ir.ops) <= MAX_REGION_OPS \
+                    and len(chosen) < MAX_REGION_BLOCKS:  # the root even when it alone is over the limit
                 chosen.append(blk)
                 ops += len(blk.ir.ops)
         return chosen
@@ -366,7 +363,7 @@ class JIT:
                 root = self.engine.translator.lookup(pc)
             except GuestFault:
                 continue
-            blocks = self.form_region(root, warm=1 << 62, duplicate=True, limits=(MAX_LOOP_BLOCKS, MAX_LOOP_OPS))
+            blocks = self.form_region(root, warm=1 << 62, duplicate=True)  # the loop only
             if len(blocks) > 1:
                 batches.append(blocks)
                 claimed.update(b.pc for b in blocks)
@@ -454,11 +451,18 @@ class JIT:
             self.engine.notes.append(f"code cache not written: {e.strerror}")
 
     def _optimize_nearly_due(self) -> None:
-        """Optimize the regions whose charged time has come close to what optimizing them costs: the
-        next run would cross the threshold and pay LLVM mid-run; paying now leaves it compile-free."""
+        """Optimize the regions whose charged time has come close to what optimizing them costs: later
+        runs would cross the threshold and pay LLVM mid-run; paying now leaves them compile-free. The
+        most overdue go first, within an estimated cost of this run's own running time (so a first
+        run at most doubles)."""
         due = {id(r): r for r in self.native.values()
                if r.valid and not r.optimized and r.record.seconds >= OPTIMIZE_AT_EXIT * r.optimize_cost()}
-        for region in due.values():
+        budget = self.engine.time_native + self.engine.time_interp
+        for region in sorted(due.values(), key=lambda r: r.record.seconds / max(r.optimize_cost(), 1e-9),
+                             reverse=True):
+            if region.optimize_cost() > budget:
+                continue
+            budget -= region.optimize_cost()
             self._optimize(region)
 
     def _compile_leftovers(self) -> None:
