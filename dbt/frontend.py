@@ -128,11 +128,11 @@ def for_elf_machine(machine: int) -> Frontend | None:
     if builtin is not None:
         return get(builtin)
     for exhaustive in (False, True):
-        for name in _plugins(exhaustive):
+        for name, spec in _plugins(exhaustive).items():
             if name in BUILTIN:
                 continue
             try:
-                fe = get(name)
+                fe = _LOADED[name] if name in _LOADED else _LOADED.setdefault(name, _load(spec))
             except Exception:
                 continue
             if fe.elf_machine == machine:

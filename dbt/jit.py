@@ -8,7 +8,8 @@ stopped (a sample of where time goes) and at how often each entry point was ente
 The native time charged to a region by these samples, kept across runs in the code cache, decides
 when it is worth LLVM's optimizer; entry points crossed very often (a loop split across regions, a hot
 call) get a region of their own holding the whole loop. Before the code cache is written, what ran
-only on the interpreter is compiled too, so the next run starts in native code.
+only on the interpreter is compiled too and regions close to their optimizing threshold are optimized,
+so the next run starts in native code and compiles nothing.
 
 ISA-neutral: it sees only IR blocks, guest memory and the runtime's buffers.
 """

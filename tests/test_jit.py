@@ -64,12 +64,15 @@ def test_warm_code_cache_skips_compilation(tmp_path):
 
 def test_warm_runs_settle_to_translating_nothing(tmp_path):
     """The cache keeps what the JIT decided (optimized regions, entry points already merged into loops):
-    after a few runs, a syscall-heavy program neither translates nor compiles a block."""
+    within a few runs, a syscall-heavy program neither translates nor compiles a block. (Which run
+    settles depends on where the profile's samples fall, so it is not fixed.)"""
     binary = samples.build("hello", "aarch64")
     cache = ["--cache-dir", str(tmp_path / "cache")]
-    runs = [_stats(tmp_path, "auto", binary, ["500000"], cache)[1] for _ in range(4)]
+    runs = []
+    while len(runs) < 6 and (not runs or (runs[-1]["blocks_translated"], runs[-1]["regions_compiled"]) != (0, 0)):
+        runs.append(_stats(tmp_path, "auto", binary, ["500000"], cache)[1])
     assert runs[0]["blocks_translated"] > 0
-    assert (runs[-1]["blocks_translated"], runs[-1]["regions_compiled"]) == (0, 0)
+    assert (runs[-1]["blocks_translated"], runs[-1]["regions_compiled"]) == (0, 0), runs
     assert len({r["guest_instructions"] for r in runs}) == 1
 
 
