@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-
 from dbt.exits import Access, ExitKind, GuestFault
 from dbt.frontend import Fetch
 from dbt.ir.block import Block, Const, Value
