@@ -100,8 +100,8 @@ class CodeCache:
             self.problem = f"unreadable: {e.strerror}"
             return []
         try:
-            header = _header(data)
-            modules = _modules(header, data)
+            header, blobs = _split(data)
+            modules = _modules(header, blobs)
             extra = header.get("extra", {})
             self.extra = extra if isinstance(extra, dict) else {}
             return modules
@@ -143,8 +143,9 @@ class CodeCache:
             raise
 
 
-def _header(data: bytes) -> dict:
-    """The JSON header of a cache file, after checking the file is whole and of this format."""
+def _split(data: bytes) -> tuple[dict, bytes]:
+    """A cache file's JSON header and its object code, after checking the file is whole and of this
+    format."""
     if len(data) < 44 or data[:8] != MAGIC:
         raise ValueError("not a dbt cache file")
     (fmt,) = struct.unpack_from("<I", data, 8)
@@ -157,16 +158,14 @@ def _header(data: bytes) -> dict:
     header = json.loads(rest[4:4 + hlen])
     if not isinstance(header, dict):
         raise ValueError("header is not an object")
-    return header
+    return header, rest[4 + hlen:]
 
 
 def _parse(data: bytes) -> list[CachedModule]:
-    return _modules(_header(data), data)
+    return _modules(*_split(data))
 
 
-def _modules(header: dict, data: bytes) -> list[CachedModule]:
-    (hlen,) = struct.unpack_from("<I", data, 44)
-    blobs = data[48 + hlen:]
+def _modules(header: dict, blobs: bytes) -> list[CachedModule]:
     modules = []
     for m in header["modules"]:
         start, size = int(m["offset"]), int(m["size"])

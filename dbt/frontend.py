@@ -117,8 +117,14 @@ def get(name: str) -> Frontend:
     spec = BUILTIN.get(name) or _plugins().get(name) or _plugins(exhaustive=True).get(name)
     if spec is None:
         raise KeyError(f"no frontend for ISA {name!r} (available: {', '.join(available())})")
-    fe = _LOADED[name] = _load(spec)
-    return fe
+    return _loaded(name, spec)
+
+
+def _loaded(name: str, spec: str) -> Frontend:
+    """The frontend `name`, imported from spec the first time."""
+    if name not in _LOADED:
+        _LOADED[name] = _load(spec)
+    return _LOADED[name]
 
 
 def for_elf_machine(machine: int) -> Frontend | None:
@@ -132,7 +138,7 @@ def for_elf_machine(machine: int) -> Frontend | None:
             if name in BUILTIN:
                 continue
             try:
-                fe = _LOADED[name] if name in _LOADED else _LOADED.setdefault(name, _load(spec))
+                fe = _loaded(name, spec)
             except Exception:
                 continue
             if fe.elf_machine == machine:

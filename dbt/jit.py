@@ -456,15 +456,15 @@ class JIT:
         runs would cross the threshold and pay LLVM mid-run; paying now leaves them compile-free. The
         most overdue go first, within an estimated cost of this run's own running time (so a first
         run at most doubles)."""
-        due = {id(r): r for r in self.native.values()
-               if r.valid and not r.optimized and r.record.seconds >= OPTIMIZE_AT_EXIT * r.optimize_cost()}
+        costs = {r: r.optimize_cost() for r in set(self.native.values()) if r.valid and not r.optimized}
         budget = self.engine.time_native + self.engine.time_interp
-        for region in sorted(due.values(), key=lambda r: r.record.seconds / max(r.optimize_cost(), 1e-9),
-                             reverse=True):
-            if region.optimize_cost() > budget:
-                continue
-            budget -= region.optimize_cost()
-            self._optimize(region)
+        for region in sorted(costs, key=lambda r: r.record.seconds / max(costs[r], 1e-9), reverse=True):
+            cost = costs[region]
+            if region.record.seconds < OPTIMIZE_AT_EXIT * cost:
+                break
+            if cost <= budget:
+                budget -= cost
+                self._optimize(region)
 
     def _compile_leftovers(self) -> None:
         """Quickly compile the blocks this run interpreted but never compiled (startup code, code run
@@ -492,4 +492,3 @@ class JIT:
             for r in regions:
                 level = ", optimized" if r.optimized else ""
                 f.write(f"{r.address:x} {sizes.get(r.name, 1):x} dbt:{r.name} ({len(r.blocks)} blocks{level})\n")
-
